@@ -1,0 +1,60 @@
+"""Check one or more dataset CSVs while transcribing: schema, then source lines.
+
+    python -m analysis.datacheck employment [path/to/staging.csv]
+
+Validates the file against its declared schema (without foreign keys, so a file
+can be checked before the others exist) and prints every cited value or term not
+found on its cited lines.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.data import dataset_path, resource_descriptor
+from analysis.sources import check_errata, check_frame
+
+
+def check_file(name: str, path: Path) -> int:
+    from frictionless import Resource, Schema, system
+
+    desc = resource_descriptor(name)
+    schema = dict(desc["schema"])
+    schema.pop("foreignKeys", None)
+    with system.use_context(trusted=True):
+        report = Resource(path=str(path), schema=Schema.from_descriptor(schema)).validate()
+    bad = 0
+    for task in report.tasks:
+        for err in task.errors:
+            e = err.to_dict()
+            print(f"SCHEMA {path} row {e.get('rowNumber')} col {e.get('fieldName')}: {e.get('type')}: {e.get('note')}")
+            bad += 1
+    for err in report.errors:
+        print(f"SCHEMA {path}: {err.type}: {err.note}")
+        bad += 1
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in frame.columns:
+        frame[col] = frame[col].replace("", None)
+    checks = check_errata(frame) if name == "errata" else check_frame(name, frame, desc["schema"]["fields"])
+    failed = [c for c in checks if not c.ok]
+    for c in failed:
+        print(f"LINES  {path} row {c.row} col {c.column}: {c.reason}")
+    print(f"{path}: {len(frame)} rows, schema errors {bad}, line checks {len(checks) - len(failed)}/{len(checks)} pass")
+    return bad + len(failed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print(__doc__)
+        return 2
+    name = argv[0]
+    paths = [Path(p) for p in argv[1:]] or [dataset_path(name)]
+    return 1 if sum(check_file(name, p) for p in paths) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
