@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = PROJ_ROOT / "data"
+DATA_DIR = Path(os.environ.get("ANALYSIS_DATA", PROJ_ROOT / "data"))
 DATAPACKAGE = DATA_DIR / "datapackage.json"
 EXTERNAL_DATA_DIR = DATA_DIR / "external"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"

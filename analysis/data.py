@@ -148,6 +148,45 @@ def load(name: str, datapackage: Path = DATAPACKAGE) -> pd.DataFrame:
     return _typed(frame, res["schema"], path)
 
 
+REGION_COLUMNS = ("region_id", "area")
+
+
+def data_fingerprint(region_ids=None, datapackage: Path = DATAPACKAGE) -> str:
+    """Hash of the data a notebook run depends on.
+
+    ``region_ids=None``: every byte of the package. Otherwise: the declaration,
+    every dataset without a region column (vocabularies, errata ...), and, of the
+    datasets with one, only the rows whose region is in ``region_ids`` -- so a
+    change to one region's rows does not invalidate the other regions' results.
+    """
+    datapackage = Path(datapackage)
+    if region_ids is None:
+        return _fingerprint(datapackage)
+    import csv
+
+    wanted = set(region_ids)
+    h = hashlib.sha256(datapackage.read_bytes())
+    for res in _descriptor(datapackage)["resources"]:
+        p = datapackage.parent / res["path"]
+        h.update(res["path"].encode())
+        if not p.exists():
+            h.update(b"<missing>")
+            continue
+        cols = [f["name"] for f in res["schema"]["fields"] if f["name"] in REGION_COLUMNS]
+        if not cols:
+            h.update(p.read_bytes())
+            continue
+        with open(p, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            h.update(",".join(header).encode())
+            idx = [header.index(c) for c in cols if c in header]
+            for row in reader:
+                if any(i < len(row) and row[i] in wanted for i in idx):
+                    h.update("\x1f".join(row).encode())
+    return h.hexdigest()
+
+
 def load_all(datapackage: Path = DATAPACKAGE) -> dict[str, pd.DataFrame]:
     return {name: load(name, datapackage) for name in dataset_names(datapackage)}
 

@@ -1,0 +1,795 @@
+"""The case-study sections the notebooks show, one function per section.
+
+Each function takes a :class:`Case` (region, data, output folder, findings
+recorder), computes through :mod:`analysis.indicators` and :mod:`analysis.survey`,
+draws with :mod:`analysis.plots`, records findings, and returns what it showed.
+Where the sources hold no data for a section it says so in one sentence and
+names the data that would fill it -- it never fills the gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from analysis import data as D
+from analysis import indicators as ind
+from analysis import plots
+from analysis import survey as sv
+from analysis.config import OUTPUTS_DIR
+from analysis.findings import Findings, write_table
+from analysis.regions import Region, get_region
+from analysis.reproduce import NotComputable, evaluate, evaluate_interval
+
+GROUPS = [f"g{i}" for i in range(1, 8)]
+CHAPTER_TABLES = {"horten": "Tabell 4.1", "kongsberg": "Tabell 5.1", "raufoss": "Tabell 6.1", "halden": "Tabell 7.1"}
+SECTION_TITLES = {
+    "history": "history",
+    "production_system": "production system",
+    "innovation_sources": "innovation sources",
+    "innovation_barriers": "innovation barriers",
+}
+
+
+def _say(text: str) -> None:
+    """Show Markdown in a notebook, plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        pass
+    print(text)
+
+
+def _show(frame: pd.DataFrame) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(frame)
+            return
+    except ImportError:  # pragma: no cover
+        pass
+    print(frame.to_string(index=False))
+
+
+@dataclass
+class Case:
+    """Everything a notebook section needs: the region, its data and where results go."""
+
+    region: Region
+    notebook: str
+    output_dir: Path
+    data: dict[str, pd.DataFrame]
+    findings: Findings
+    shown: list[str] = field(default_factory=list)
+
+    @property
+    def rid(self) -> str:
+        return self.region.region_id
+
+    def rows(self, name: str, **where) -> pd.DataFrame:
+        """Rows of dataset ``name`` for this region (``region_id`` or ``area``), filtered by ``where``."""
+        frame = self.data[name]
+        col = "region_id" if "region_id" in frame.columns else "area"
+        out = frame[frame[col] == self.rid]
+        for k, v in where.items():
+            out = out[out[k].isin(v if isinstance(v, (list, tuple, set)) else [v])]
+        return out
+
+    def say(self, text: str) -> None:
+        _say(text)
+
+    def no_data(self, what: str, would_fill: str) -> None:
+        _say(f"*The sources have no {what} for {self.region.name}; {would_fill} would fill this section.*")
+
+    def table(self, frame: pd.DataFrame, name: str, show: bool = True) -> pd.DataFrame:
+        write_table(frame, self.output_dir, self.notebook, name)
+        if show:
+            _show(frame)
+        return frame
+
+    def figure(self, fig, name: str, source: str) -> None:
+        plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+        self.shown.append(name)
+
+    def save(self) -> Path:
+        return self.findings.save()
+
+
+def open_case(region: str, output_dir: str | Path = "", notebook: str = "notebook",
+              data: dict[str, pd.DataFrame] | None = None) -> Case:
+    """Load the validated data and set up the output folder and findings for one region."""
+    reg = get_region(region)
+    out = Path(output_dir) if output_dir else OUTPUTS_DIR / region
+    out.mkdir(parents=True, exist_ok=True)
+    plots.set_theme()
+    datasets = data if data is not None else D.load_all()
+    return Case(reg, notebook, out, datasets, Findings(region, notebook, out))
+
+
+def citation(rows: pd.DataFrame) -> str:
+    """'Source: NIBR-rapport 2005:11, Tabell 4.1, Tabell v.3' for the rows shown."""
+    pairs = rows[["doc", "source"]].drop_duplicates()
+    by_doc: dict[str, list[str]] = {}
+    for doc, src in pairs.itertuples(index=False):
+        by_doc.setdefault(doc, []).append(src)
+    parts = [plots.source_caption(doc, ", ".join(sorted(set(srcs)))) for doc, srcs in sorted(by_doc.items())]
+    return "; ".join(parts)
+
+
+def header(case: Case) -> None:
+    reg = case.region
+    docs = ", ".join(reg.documents)
+    lines = [f"**{reg.name}** ({reg.kind}) — documents: {docs}.", "", "| section | data in the sources |", "|---|---|"]
+    for key, title in SECTION_TITLES.items():
+        lines.append(f"| {title} | {'yes' if reg.sections.get(key) else 'no'} |")
+    case.say("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------- history
+
+def history_events(case: Case) -> pd.DataFrame:
+    """The dated events of the region, as a timeline coloured by phase and as a cited table."""
+    ev = case.rows("history_events").copy()
+    if ev.empty:
+        case.no_data("dated history", "a chronology of the region's firms and institutions")
+        return ev
+    ev = ev.sort_values(["year", "event_id"], na_position="last")
+    dated = ev[ev["year"].notna()]
+    if not dated.empty:
+        fig = plots.timeline(dated, title=f"{case.region.name}: dated events by phase")
+        case.figure(fig, "timeline", citation(dated))
+    table = ev[["year", "year_end", "precision", "event", "actors", "phase", "doc", "source", "lines"]]
+    case.table(table, "events")
+    case.findings.record("history.events", int(len(ev)), "events", "Dated and undated history events in the sources")
+    if not dated.empty:
+        case.findings.record("history.first-year", int(dated["year"].min()), "year", "Earliest dated event")
+    undated = int(ev["year"].isna().sum())
+    if undated:
+        case.say(f"{undated} event(s) have no date in the sources; they are listed in the table, not on the timeline.")
+    return table
+
+
+def employment_history(case: Case) -> pd.DataFrame:
+    """Employment levels by industry and year, and the printed index series."""
+    emp = case.rows("employment")
+    idx = case.rows("employment_index")
+    if emp.empty and idx.empty:
+        case.no_data("employment series", "register employment by industry and year (e.g. SSB table 07984)")
+        return emp
+    if not emp.empty:
+        levels = emp.pivot_table(index=["source", "industry_id", "label_printed"], columns="year",
+                                 values="employed", aggfunc="first").reset_index()
+        levels.columns = [str(c) for c in levels.columns]
+        case.table(levels, "employment-levels")
+        two = emp.groupby(["source", "industry_id"])["year"].nunique()
+        paired = two[two >= 2].index
+        if len(paired):
+            sub = emp.set_index(["source", "industry_id"]).loc[paired].reset_index()
+            sub = sub[sub["industry_id"].isin(GROUPS) | sub["industry_id"].str.startswith("tech-")]
+            if not sub.empty:
+                fig, ax = plt.subplots(figsize=(8, 4.5))
+                sns.barplot(data=sub, x="industry_id", y="employed", hue="year", ax=ax, errorbar=None)
+                ax.set(title=f"{case.region.name}: employment by industry group",
+                       xlabel="industry group (appendix groups g1–g7, tech totals)", ylabel="employed persons")
+                case.figure(fig, "employment-levels", citation(sub))
+    if not idx.empty:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for (area_label, ind_id), g in idx.groupby(["label_printed", "industry_id"]):
+            g = g.sort_values("year")
+            ax.plot(g["year"], g["index"], marker="o", label=f"{area_label}")
+        base = int(idx["base_year"].iloc[0])
+        ax.axhline(100, color="grey", lw=0.8)
+        ax.set(title=f"{case.region.name}: employment index ({base} = 100)", xlabel="year",
+               ylabel=f"index, {base} = 100")
+        ax.legend(fontsize="small")
+        case.figure(fig, "employment-index", citation(idx))
+        lo = idx.loc[idx["index"].idxmin()]
+        case.findings.record("history.index-low", float(lo["index"]), "index",
+                             f"Lowest index value of {lo['label_printed']} ({int(lo['year'])})")
+    return emp
+
+
+# ------------------------------------------------------------------------------------ production system
+
+def _levels(data: dict[str, pd.DataFrame], area: str, source: str, years=(1997, 2005)) -> pd.DataFrame:
+    emp = data["employment"]
+    sub = emp[(emp["area"] == area) & (emp["source"] == source) & emp["year"].isin(years)]
+    return sub.pivot_table(index="industry_id", columns="year", values="employed", aggfunc="first")
+
+
+def _published(case: Case, area: str, industry: str, measure: str, period: str, source: str | None = None):
+    pv = case.data["published_values"]
+    hit = pv[(pv["area"] == area) & (pv["industry_id"] == industry) & (pv["measure"] == measure) & (pv["period"] == period)]
+    if source is not None and (hit["source"] == source).any():
+        hit = hit[hit["source"] == source]
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def employment_change(case: Case, area: str | None = None, source: str = "Tabell v.3",
+                      t0: int = 1997, t1: int = 2005) -> pd.DataFrame:
+    """Absolute and relative change by industry group, reproducing the printed change columns."""
+    area = area or case.rid
+    lv = _levels(case.data, area, source, (t0, t1))
+    if lv.empty or t0 not in lv.columns or t1 not in lv.columns:
+        return pd.DataFrame()
+    lv = lv.dropna()
+    rows = []
+    for industry, r in lv.iterrows():
+        e0, e1 = float(r[t0]), float(r[t1])
+        rel = ind.rel_change(e1, e0) if e0 > 0 else None
+        rows.append({"area": area, "industry_id": industry, f"employed_{t0}": int(e0), f"employed_{t1}": int(e1),
+                     "abs_change": ind.abs_change(e1, e0), "rel_change_pct": None if rel is None else round(rel, 1)})
+        period = f"{t0}-{t1}"
+        for measure, value, unit in (("abs-change", e1 - e0, "persons"), ("rel-change-pct", rel, "percent")):
+            if value is None:
+                continue
+            pub = _published(case, area, industry, measure, period, source)
+            case.findings.record(f"employment.{area}.{industry}.{measure}.{period}", value, unit,
+                                 f"{measure} of employment in {industry}, {area}, {period} ({source} levels)",
+                                 published=pub)
+    return pd.DataFrame(rows)
+
+
+def production_structure(case: Case) -> pd.DataFrame:
+    """Employment by industry group: the chapter table and the appendix table, with changes."""
+    if case.rows("employment").empty:
+        case.no_data("register employment by industry", "employment by NACE group and year for the region's municipalities")
+        return pd.DataFrame()
+    frames = []
+    for source in sorted(case.rows("employment")["source"].unique()):
+        ch = employment_change(case, source=source)
+        if not ch.empty:
+            ch.insert(0, "source", source)
+            frames.append(ch)
+    if not frames:
+        case.say("The sources print employment for one year only here, so no change can be computed from levels.")
+        return case.table(case.rows("employment")[["industry_id", "year", "employed", "label_printed", "source"]],
+                          "employment-levels")
+    table = pd.concat(frames, ignore_index=True)
+    case.table(table, "employment-change")
+    sub = table[table["industry_id"].isin(GROUPS)]
+    if sub.empty:
+        sub = table
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sns.barplot(data=sub, x="industry_id", y="abs_change", hue="source", ax=ax, errorbar=None)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(title=f"{case.region.name}: change in employment 1997–2005", xlabel="industry group",
+           ylabel="change, employed persons")
+    case.figure(fig, "employment-change", citation(case.rows("employment")))
+    return table
+
+
+def norway_levels(data: dict[str, pd.DataFrame], year: int, source: str = "Tabell v.3") -> pd.Series:
+    """Norway = the four towns + the rest of the country (appendix Tabell v.3 prints no Norway block)."""
+    emp = data["employment"]
+    sub = emp[(emp["source"] == source) & (emp["year"] == year) & emp["industry_id"].isin(GROUPS)
+              & emp["area"].isin(["tech-towns", "rest-of-norway"])]
+    return sub.groupby("industry_id")["employed"].sum().astype(float)
+
+
+def specialisation(case: Case, year: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
+    """Shares, location quotients, Krugman and Hoover against Norway, within technology industries."""
+    lv = _levels(case.data, case.rid, source, (year,))
+    if lv.empty:
+        case.no_data("employment by industry group for the specialisation measures",
+                     "employment by industry group for the region and Norway")
+        return pd.DataFrame()
+    e_ij = lv[year].reindex(GROUPS).fillna(0).astype(float)
+    e_i = norway_levels(case.data, year, source).reindex(GROUPS).fillna(0)
+    table = pd.DataFrame({
+        "industry_id": GROUPS,
+        "employed": e_ij.values,
+        "share_pct": (100 * ind.shares(e_ij)).round(1).values,
+        "norway_employed": e_i.values,
+        "norway_share_pct": (100 * ind.shares(e_i)).round(1).values,
+        "lq": [round(ind.locq(e_ij[g], e_ij.sum(), e_i[g], e_i.sum()), 2) for g in GROUPS],
+    })
+    k = ind.krugman(ind.shares(e_ij), ind.shares(e_i))
+    h = ind.hoover(e_ij, e_i)
+    case.say(f"Within the technology industries ({year}), {case.region.name}'s Krugman dissimilarity index against "
+             f"Norway is **{k:.2f}** and the Hoover coefficient **{h:.2f}**. The location quotients compare "
+             "shares of technology-industry employment: the sources print no total employment per municipality, "
+             "so a quotient against all industries cannot be computed.")
+    case.findings.record(f"specialisation.krugman.{year}", round(k, 4), "index", "Krugman index vs Norway, tech industries")
+    case.findings.record(f"specialisation.hoover.{year}", round(h, 4), "index", "Hoover coefficient vs Norway, tech industries")
+    for row in table.to_dict("records"):
+        case.findings.record(f"specialisation.lq.{row['industry_id']}.{year}", row["lq"], "ratio",
+                             f"Location quotient of {row['industry_id']} within tech industries vs Norway")
+    case.table(table, "specialisation")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sns.barplot(data=table, x="industry_id", y="lq", ax=ax, color=sns.color_palette()[0])
+    ax.axhline(1, color="grey", lw=0.8)
+    ax.set(title=f"{case.region.name}: location quotients vs Norway, {year}", xlabel="industry group",
+           ylabel="location quotient (1 = Norway's structure)")
+    rows = case.data["employment"].query("source == @source and year == @year")
+    case.figure(fig, "location-quotients", citation(rows))
+    return table
+
+
+def shift_share(case: Case, t0: int = 1997, t1: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
+    """Classic shift-share of the change t0 -> t1 against Norway (national growth, industry mix, regional shift)."""
+    lv = _levels(case.data, case.rid, source, (t0, t1))
+    if lv.empty or t0 not in lv.columns:
+        case.no_data(f"employment by industry group for {t0} and {t1}", "two years of employment by group")
+        return pd.DataFrame()
+    e0 = lv[t0].reindex(GROUPS).fillna(0)
+    e1 = lv[t1].reindex(GROUPS).fillna(0)
+    n0 = norway_levels(case.data, t0, source).reindex(GROUPS).fillna(0)
+    n1 = norway_levels(case.data, t1, source).reindex(GROUPS).fillna(0)
+    table = ind.shift(e0, e1, n0, n1).reset_index()
+    case.table(table.round(1), "shift-share")
+    tot = table.select_dtypes("number").sum()
+    for comp in [c for c in table.columns if c not in ("industry_id", "index")]:
+        if pd.api.types.is_numeric_dtype(table[comp]):
+            case.findings.record(f"shift-share.{comp}.{t0}-{t1}", round(float(tot[comp]), 2), "persons",
+                                 f"Shift-share total of {comp}, {t0}-{t1}, vs Norway")
+    return table
+
+
+def firm_size(case: Case) -> pd.DataFrame:
+    fs = case.rows("firm_size")
+    if fs.empty:
+        case.no_data("firm-size structure", "firms and employment by size class")
+        return fs
+    case.table(fs[["industry_id", "year", "size_class", "firms", "employed", "source"]], "firm-size")
+    tot = fs[(fs["industry_id"] == "tech-total") & (fs["size_class"] != "total") & fs["employed"].notna()]
+    if not tot.empty:
+        tot = tot[tot["source"] == tot["source"].iloc[0]]
+        fig, ax = plt.subplots(figsize=(7, 4))
+        share = 100 * tot["employed"].astype(float) / tot["employed"].sum()
+        sns.barplot(x=tot["size_class"], y=share.values, ax=ax, color=sns.color_palette()[1])
+        ax.set(title=f"{case.region.name}: employment by firm size, technology industries",
+               xlabel="employees per firm", ylabel="share of employment, %")
+        case.figure(fig, "firm-size", citation(tot))
+        large = share[tot["size_class"].isin(["gt100", "gt99"]).values].sum()
+        case.findings.record("firm-size.large-share", round(float(large), 2), "percent",
+                             "Share of technology-industry employment in firms with more than 100 employed")
+    return fs
+
+
+def largest_firms(case: Case) -> pd.DataFrame:
+    lf = case.rows("largest_firms")
+    if lf.empty:
+        case.no_data("list of the largest firms", "firm-level employment for the region")
+        return lf
+    cols = ["rank", "firm", "established_printed", "ownership", "products", "jobs", "jobs_measure", "jobs_year", "source"]
+    table = lf.sort_values(["source", "rank"])[cols]
+    case.table(table, "largest-firms")
+    for src, g in lf.groupby("source"):
+        case.findings.record(f"largest-firms.sum.{src}", int(g["jobs"].sum()), "jobs",
+                             f"Sum of jobs of the firms listed in {src}")
+    return table
+
+
+def supplier_locations(case: Case) -> pd.DataFrame:
+    loc = case.rows("locations", subject=["suppliers", "sales", "purchases"])
+    if loc.empty:
+        case.no_data("supplier localisation", "locations of the firms' most important suppliers")
+        return loc
+    case.table(loc[["subject", "category", "location", "value", "unit", "n", "source"]], "supplier-locations")
+    pct = loc[loc["unit"].isin(["percent", "percent-of-answers"]) & (loc["category"] != "total")]
+    if not pct.empty:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        sns.barplot(data=pct, x="category", y="value", hue="location", ax=ax, errorbar=None)
+        ax.set(title=f"{case.region.name}: where the suppliers are", xlabel="supplier type",
+               ylabel=f"share, {pct['unit'].iloc[0].replace('-', ' ')}")
+        ax.tick_params(axis="x", rotation=20)
+        case.figure(fig, "supplier-locations", citation(pct))
+    return loc
+
+
+def firm_dynamics(case: Case) -> pd.DataFrame:
+    fd = case.data["firm_dynamics"]
+    mine = fd[fd["area"] == case.rid]
+    if mine.empty:
+        case.no_data("firm dynamics (entries, exits)", "firms established and closed by industry and year")
+        return mine
+    ref = fd[(fd["area"] == "norway") & fd["source"].isin(mine["source"].unique())]
+    both = pd.concat([mine, ref], ignore_index=True)
+    both = both.assign(net=both["established"] - both["closed"])
+    case.table(both[["area", "industry_id", "period_start", "period_end", "firms_end", "established", "closed", "net",
+                     "source"]], "firm-dynamics")
+    for row in mine.to_dict("records"):
+        if pd.notna(row["established"]) and pd.notna(row["closed"]):
+            case.findings.record(f"dynamics.net.{row['industry_id']}.{row['source']}",
+                                 int(row["established"] - row["closed"]), "firms",
+                                 f"Net change in firms (established - closed), {row['industry_id']}, {row['source']}")
+    return both
+
+
+def qualitative(case: Case, section: str, kinds: list[str] | None = None, title: str = "") -> pd.DataFrame:
+    cc = case.rows("case_content", section=section)
+    if kinds:
+        cc = cc[cc["kind"].isin(kinds)]
+    if cc.empty:
+        case.no_data(title or section.replace("-", " "), "case interviews or documents")
+        return cc
+    table = cc[["kind", "item", "term_no", "doc", "source", "lines"]].sort_values(["kind", "item"])
+    case.table(table, f"{section}-records")
+    return table
+
+
+def reported_indicators(case: Case, topics: list[str] | None = None) -> pd.DataFrame:
+    ind_ = case.rows("indicators")
+    if topics:
+        ind_ = ind_[ind_["topic"].isin(topics)]
+    if ind_.empty:
+        return ind_
+    cols = ["topic", "indicator", "category", "period", "value", "unit", "qualifier", "description", "source", "lines"]
+    case.table(ind_[cols], "reported-indicators")
+    return ind_
+
+
+def targets(case: Case) -> pd.DataFrame:
+    t = case.rows("targets")
+    if t.empty:
+        return t
+    case.table(t[["indicator", "target_value", "target_unit", "target_year", "target_text", "status", "status_value",
+                  "status_period", "source", "lines"]], "targets")
+    return t
+
+
+# ----------------------------------------------------------------------------------- reproduction
+
+NOTEBOOK_OF_DATASET = {
+    "employment": "production-system", "firm_size": "production-system", "firm_dynamics": "production-system",
+    "largest_firms": "production-system", "population": "history", "employment_index": "history",
+    "survey_indicators": "innovation-sources", "survey_rankings": "innovation-sources",
+    "survey_respondents": "innovation-sources", "locations": "innovation-sources", "indicators": "production-system",
+    "targets": "production-system",
+}
+
+
+def notebook_of(pv: dict) -> str:
+    """Which notebook reproduces a published value: by the first dataset its computation reads."""
+    from analysis.reproduce import REF_RE
+
+    m = REF_RE.search(str(pv.get("computed_from", "")))
+    nb = NOTEBOOK_OF_DATASET.get(m.group(1), "production-system") if m else "production-system"
+    if pv.get("area") in ("norway", "rest-of-norway", "big-cities", "medium-cities", "small-towns",
+                          "other-municipalities") and nb != "innovation-sources":
+        return "national-context"
+    if pv.get("area") in ("tech-towns", "other-tech-towns"):
+        return "comparison"
+    return nb
+
+
+def reproduce_published(case: Case, areas: list[str] | None = None) -> pd.DataFrame:
+    """Recompute every published value of these areas that this notebook owns and is not yet recorded."""
+    pv = case.data["published_values"]
+    areas = areas or [case.rid]
+    done = case.findings.published_ids()
+    rows = []
+    for row in pv[pv["area"].isin(areas)].to_dict("records"):
+        if notebook_of(row) != case.notebook or row["pv_id"] in done:
+            continue
+        try:
+            value = evaluate(row["computed_from"], case.data, row["source"])
+            lo, hi = evaluate_interval(row["computed_from"], case.data, row["source"])
+        except NotComputable as exc:
+            rows.append({"pv_id": row["pv_id"], "published": row["value"], "reproduced": None,
+                         "status": "not-computable", "note": str(exc)})
+            continue
+        rec = case.findings.record(f"published.{row['pv_id']}", round(value, 6), row["unit"], row["description"],
+                                   published=row, interval=(lo, hi))
+        rows.append({"pv_id": row["pv_id"], "published": row["value"], "reproduced": round(value, 3),
+                     "status": rec["status"], "note": row.get("errata_id") or ""})
+    table = pd.DataFrame(rows, columns=["pv_id", "published", "reproduced", "status", "note"])
+    if not table.empty:
+        case.table(table, "reproduction")
+        counts = table["status"].value_counts().to_dict()
+        case.say("Reproduction of the printed numbers: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + ".")
+    return table
+
+
+# ----------------------------------------------------------------------------------------- survey
+
+def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
+    r = case.rows("survey_rankings", question=question)
+    if r.empty:
+        return r
+    items = case.data["survey_items"].query("question == @question")[["item_id", "label_en"]]
+    r = r.merge(items, on="item_id", how="left")
+    wide = r.pivot_table(index=["item_id", "label_en"], columns="firm_group", values="rank", aggfunc="first")
+    wide = wide.reset_index().sort_values(list(wide.columns[2:3]) or ["item_id"])
+    case.table(wide, f"{question}-ranks")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(wide) + 1.5))
+    sns.stripplot(data=r, y="label_en", x="rank", hue="firm_group", ax=ax, size=8, jitter=False, dodge=True)
+    ax.set(title=f"{case.region.name}: {title}", xlabel="rank (1 = most important; ties share a rank)", ylabel="")
+    ax.invert_xaxis()
+    case.figure(fig, f"{question}-ranks", citation(r))
+    groups = sorted(r["firm_group"].unique())
+    if len(groups) >= 2:
+        agr = sv.agreement(r.assign(question=question), by="firm_group")
+        if not agr.empty:
+            case.table(agr, f"{question}-agreement")
+            for a in agr.to_dict("records"):
+                case.findings.record(f"{question}.tau.{a['a']}.{a['b']}", round(float(a["tau"]), 4), "Kendall tau",
+                                     f"Rank agreement ({question}) between {a['a']} and {a['b']} over {a['n']} common items")
+        else:
+            case.say("Fewer than three items are ranked by both groups, so rank agreement cannot be measured.")
+    return r
+
+
+def survey_indicators(case: Case, indicators: list[str] | None = None) -> pd.DataFrame:
+    """Printed survey counts and shares, with Wilson intervals and a test against a printed reference share."""
+    si = case.rows("survey_indicators")
+    if indicators:
+        si = si[si["indicator"].isin(indicators)]
+    if si.empty:
+        return si
+    rows = []
+    for r in si.to_dict("records"):
+        out = {"indicator": r["indicator"], "firm_group": r["firm_group"], "count": r["count"], "n": r["n"],
+               "share_pct": r["share_pct"], "qualifier": r["qualifier"], "description": r["description"],
+               "source": r["source"], "lines": r["lines"]}
+        n = r["n"] if pd.notna(r["n"]) else None
+        if n:
+            if pd.notna(r["count"]):
+                res = sv.proportion_test(int(r["count"]), int(n), 0.5)
+            elif pd.notna(r["share_pct"]):
+                res = sv.share_ci_from_pct(float(r["share_pct"]), int(n))
+            else:
+                res = None
+            if res is not None:
+                out.update({"ci_low_pct": round(100 * res["ci_low"], 1), "ci_high_pct": round(100 * res["ci_high"], 1)})
+                case.findings.record(f"survey.{r['indicator']}.{r['firm_group']}.share", round(100 * res["share"], 2),
+                                     "percent", f"{r['description']} (share of {int(n)} firms)")
+        rows.append(out)
+    table = pd.DataFrame(rows)
+    case.table(table, "survey-indicators")
+    return table
+
+
+def innovator_test(case: Case, indicator: str, reference_indicator: str) -> dict | None:
+    """Region's innovator share against the printed national share of the same industries (proportion z-test)."""
+    si = case.rows("survey_indicators")
+    mine = si[si["indicator"] == indicator]
+    ref = si[si["indicator"] == reference_indicator]
+    if mine.empty or ref.empty:
+        return None
+    m, rf = mine.iloc[0], ref.iloc[0]
+    n = case.data["survey_respondents"].query("region_id == @case.rid and measure == 'responded' and firm_group == 'all'")
+    n_firms = int(m["n"]) if pd.notna(m["n"]) else (int(n["n"].iloc[0]) if not n.empty else None)
+    if n_firms is None:
+        case.say("No number of responding firms is printed, so no confidence interval can be computed.")
+        return None
+    if pd.notna(m["count"]):
+        res = sv.proportion_test(int(m["count"]), n_firms, float(rf["share_pct"]) / 100)
+    else:
+        res = sv.share_ci_from_pct(float(m["share_pct"]), n_firms, p0=float(rf["share_pct"]) / 100)
+    case.say(f"{m['description']}: **{100 * res['share']:.0f} %** of {n_firms} firms (95 % Wilson interval "
+             f"{100 * res['ci_low']:.0f}–{100 * res['ci_high']:.0f} %) against **{rf['share_pct']:.0f} %** "
+             f"for the same industries nationally; one-sample z-test p = {res['p_value']:.3g}."
+             + (" The count is reconstructed from the printed percentage and N." if pd.isna(m["count"]) else ""))
+    case.findings.record(f"survey.{indicator}.vs.{reference_indicator}.p", round(float(res["p_value"]), 6), "p-value",
+                         f"z-test of {indicator} against {reference_indicator}")
+    return res
+
+
+def partner_locations(case: Case) -> pd.DataFrame:
+    loc = case.rows("locations", subject="innovation-partners")
+    if loc.empty:
+        case.no_data("locations of innovation partners", "survey counts of partners by location")
+        return loc
+    case.table(loc[["category", "location", "value", "unit", "n", "label_printed", "source", "lines"]],
+               "partner-locations")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    sns.barplot(data=loc, x="location", y="value", hue="source", ax=ax, errorbar=None)
+    ax.set(title=f"{case.region.name}: where the innovation partners are", xlabel="location",
+           ylabel="share of partners, %")
+    case.figure(fig, "partner-locations", citation(loc))
+    return loc
+
+
+# ----------------------------------------------------------------------------------- cross-region
+
+TOWNS = ["horten", "kongsberg", "raufoss", "halden"]
+
+
+@dataclass
+class Study:
+    """The cross-region view: several regions at once."""
+
+    regions: list[str]
+    notebook: str
+    output_dir: Path
+    data: dict[str, pd.DataFrame]
+    findings: Findings
+
+    def say(self, text: str) -> None:
+        _say(text)
+
+    def table(self, frame: pd.DataFrame, name: str, show: bool = True) -> pd.DataFrame:
+        write_table(frame, self.output_dir, self.notebook, name)
+        if show:
+            _show(frame)
+        return frame
+
+    def figure(self, fig, name: str, source: str) -> None:
+        plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+
+    def save(self) -> Path:
+        return self.findings.save()
+
+
+def open_study(regions: list[str] | None = None, output_dir: str | Path = "", notebook: str = "comparison",
+               data: dict[str, pd.DataFrame] | None = None) -> Study:
+    from analysis.regions import case_regions
+
+    valid = [r.region_id for r in case_regions()]
+    regions = list(regions) if regions else valid
+    for r in regions:
+        get_region(r)
+    out = Path(output_dir) if output_dir else OUTPUTS_DIR / "cross-region"
+    out.mkdir(parents=True, exist_ok=True)
+    plots.set_theme()
+    datasets = data if data is not None else D.load_all()
+    return Study(regions, notebook, out, datasets, Findings("cross-region", notebook, out))
+
+
+def towns_change(study: Study, t0: int = 1997, t1: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
+    """The four towns, the towns together and the rest of the country: change by group (Tabell 3.4 / v.3)."""
+    emp = study.data["employment"]
+    sub = emp[(emp["source"] == source) & emp["year"].isin([t0, t1])]
+    areas = [a for a in TOWNS if a in study.regions] + ["tech-towns", "rest-of-norway"]
+    rows = []
+    for area in areas:
+        lv = sub[sub["area"] == area].pivot_table(index="industry_id", columns="year", values="employed", aggfunc="first")
+        if lv.empty or t0 not in lv.columns:
+            continue
+        for industry, r in lv.dropna().iterrows():
+            e0, e1 = float(r[t0]), float(r[t1])
+            rows.append({"area": area, "industry_id": industry, "abs_change": e1 - e0,
+                         "rel_change_pct": round(ind.rel_change(e1, e0), 1) if e0 > 0 else None})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        study.say("No employment levels for two years are in the data.")
+        return table
+    wide = table.pivot_table(index="industry_id", columns="area", values="rel_change_pct", aggfunc="first")
+    study.table(wide.reset_index(), "towns-relative-change")
+    totals = table[table["industry_id"] == "tech-total"]
+    if not totals.empty:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        sns.barplot(data=totals, x="area", y="rel_change_pct", ax=ax, color=sns.color_palette()[0])
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set(title=f"Technology industries: change in employment {t0}–{t1}", xlabel="area",
+               ylabel="relative change, %")
+        study.figure(fig, "towns-change", citation(sub[sub["area"].isin(areas)]))
+    return table
+
+
+def towns_structure(study: Study, year: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
+    """Employment shares by group in each town and the rest of the country (the analogue of Figur 3.4)."""
+    emp = study.data["employment"]
+    sub = emp[(emp["source"] == source) & (emp["year"] == year) & emp["industry_id"].isin(GROUPS)]
+    areas = [a for a in TOWNS if a in study.regions] + ["tech-towns", "rest-of-norway"]
+    sub = sub[sub["area"].isin(areas)]
+    if sub.empty:
+        return sub
+    share = sub.assign(share_pct=100 * sub["employed"].astype(float) / sub.groupby("area")["employed"].transform("sum"))
+    wide = share.pivot_table(index="industry_id", columns="area", values="share_pct").round(1)
+    study.table(wide.reset_index(), "towns-structure")
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    sns.barplot(data=share, x="industry_id", y="share_pct", hue="area", ax=ax, errorbar=None)
+    ax.set(title=f"Structure of the technology industries, {year}", xlabel="industry group",
+           ylabel="share of technology-industry employment, %")
+    study.figure(fig, "towns-structure", citation(sub))
+    for area, g in share.groupby("area"):
+        k = ind.krugman(g.set_index("industry_id")["share_pct"] / 100,
+                        share[share["area"] == "rest-of-norway"].set_index("industry_id")["share_pct"] / 100)
+        study.findings.record(f"structure.krugman.{area}.{year}", round(float(k), 4), "index",
+                              f"Krugman index of {area} vs the rest of the country, tech industries {year}")
+    return share
+
+
+def partner_comparison(study: Study) -> pd.DataFrame:
+    loc = study.data["locations"]
+    loc = loc[(loc["subject"] == "innovation-partners") & (loc["source"] == "Tabell 8.1")]
+    if loc.empty:
+        return loc
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sns.barplot(data=loc, x="region_id", y="value", hue="location", ax=ax, errorbar=None)
+    ax.set(title="Where the innovation partners are (NIBR survey 2004)", xlabel="town", ylabel="share of partners, %")
+    study.figure(fig, "partner-locations", citation(loc))
+    study.table(loc.pivot_table(index="region_id", columns="location", values="value").reset_index(), "partner-locations")
+    return loc
+
+
+def concordance(study: Study, question: str) -> pd.DataFrame:
+    """Kendall's W across towns (or firm groups) that rank the same items."""
+    r = study.data["survey_rankings"].query("question == @question")
+    r = r[r["region_id"].isin(study.regions)]
+    if r.empty:
+        study.say(f"No rankings for {question} are in the data.")
+        return r
+    r = r.assign(rater=r["region_id"] + "/" + r["firm_group"])
+    wide = r.pivot_table(index="item_id", columns="rater", values="rank", aggfunc="first").dropna()
+    if wide.shape[1] < 2 or wide.shape[0] < 3:
+        study.say(f"Fewer than two rankings over three or more common items for {question}: no concordance measure.")
+        return wide
+    res = sv.kendall_w(wide)
+    study.say(f"Kendall's W for {question} across {wide.shape[1]} rankings of {wide.shape[0]} common items: "
+              f"**{res['w']:.2f}** (chi-square p = {res['p_value']:.3g}).")
+    study.findings.record(f"{question}.kendall-w", round(float(res["w"]), 4), "W",
+                          f"Kendall's W across {', '.join(wide.columns)}")
+    study.table(wide.reset_index(), f"{question}-concordance")
+    return wide
+
+
+def coverage(study: Study) -> pd.DataFrame:
+    """What each region's sources support, section by section."""
+    rows = []
+    for rid in study.regions:
+        reg = get_region(rid)
+        counts = {name: int((frame[["region_id" if "region_id" in frame.columns else "area"]].iloc[:, 0] == rid).sum())
+                  for name, frame in study.data.items()
+                  if "region_id" in frame.columns or "area" in frame.columns}
+        rows.append({"region": reg.name, **{SECTION_TITLES[k]: v for k, v in reg.sections.items()},
+                     "rows of data": sum(counts.values())})
+    return study.table(pd.DataFrame(rows), "coverage")
+
+
+def reproduce_study(study: Study, areas: list[str]) -> pd.DataFrame:
+    """Recompute the published values of aggregate areas owned by this notebook."""
+    fake = Case(get_region(study.regions[0]) if study.regions else None, study.notebook, study.output_dir,
+                study.data, study.findings)
+    return reproduce_published(fake, areas)
+
+
+def innovator_tests(case: Case) -> list[dict]:
+    """Every printed share that has a printed national reference: '<indicator>' against '<indicator>-national'."""
+    si = case.rows("survey_indicators")
+    out = []
+    for indicator in sorted(set(si["indicator"])):
+        ref = f"{indicator}-national"
+        if ref in set(si["indicator"]):
+            res = innovator_test(case, indicator, ref)
+            if res is not None:
+                out.append(res)
+    if not out and not si.empty:
+        case.say("The sources print no national share to test this region's shares against.")
+    return out
+
+
+def municipality_types(study: Study) -> pd.DataFrame:
+    emp = study.data["employment"]
+    sub = emp[emp["source"] == "Tabell 3.2"]
+    if sub.empty:
+        study.say("Tabell 3.2 is not in the data.")
+        return sub
+    parts = sub[sub["area"] != "norway"]
+    total = sub[sub["area"] == "norway"]["employed"].sum() or parts["employed"].sum()
+    table = parts.assign(share_pct=(100 * parts["employed"].astype(float) / float(total)).round(1))
+    study.table(table[["area", "employed", "share_pct", "label_printed"]], "municipality-types")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.barplot(data=table, x="area", y="employed", ax=ax, color=sns.color_palette()[2])
+    ax.set(title="High-tech employment by municipality type, 2005", xlabel="municipality type",
+           ylabel="employed persons")
+    study.figure(fig, "municipality-types", citation(sub))
+    for row in table.to_dict("records"):
+        study.findings.record(f"national.ht-share.{row['area']}", float(row["share_pct"]), "percent",
+                              f"Share of national high-tech employment in {row['area']} (Tabell 3.2)")
+    return table
+
+
+def national_indicators(study: Study) -> pd.DataFrame:
+    ind_ = study.data["indicators"]
+    sub = ind_[ind_["topic"].isin(["national-context", "rural-context"])]
+    if sub.empty:
+        study.say("No national indicators are in the data.")
+        return sub
+    cols = ["topic", "region_id", "indicator", "category", "period", "value", "unit", "qualifier", "description",
+            "doc", "source", "lines"]
+    return study.table(sub[cols].sort_values(["topic", "indicator", "period"]), "national-indicators")

@@ -1,0 +1,235 @@
+"""Record what a notebook found, compare it with what the sources printed, write it deterministically.
+
+A notebook creates ``Findings(region, notebook, output_dir)``, calls
+:meth:`Findings.record` for every number it reproduces (passing the
+``published_values`` row when the source prints one) and :meth:`Findings.save`
+at the end. The JSON in ``outputs/findings/<notebook>.json`` is what the book
+quotes and what ``verify`` diffs (:func:`load_findings`, :func:`compare_findings`).
+
+Status of a finding:
+
+* ``match``                the reproduced value lies within half a unit of the
+                           printed value's last decimal (plus ``tolerance``): it
+                           prints as the published number;
+* ``mismatch``             it does not;
+* ``source-inconsistent``  it does not, and the published value has an errata
+                           row (the source contradicts itself there);
+* ``no-published-value``   nothing to compare with.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+# Short names used in captions and citations (plots.source_caption, Findings citations).
+DOC_SHORT_NAMES: dict[str, str] = {
+    "nibr-2005-11": "NIBR-rapport 2005:11",
+    "tf-2012-sandefjord": "Telemarksforsking 2012, Sandefjord 2020",
+    "of-2013-nedre-glomma": "Østfoldforskning 2013, Klynger og klyngemekanismer i Nedre Glomma",
+    "sarpsborg-2023": "Sarpsborg kommune 2023, Oppstartsnotat",
+    "distriktssenteret-2018": "Distriktssenteret 2018, Livskraftige lokalsamfunn",
+}
+STATUSES = ("match", "mismatch", "source-inconsistent", "no-published-value")
+PUBLISHED_FIELDS = ("pv_id", "value", "decimals", "doc", "source", "lines", "errata_id")
+# Counts and ranks must be reproduced exactly by `verify`; everything else to float noise.
+EXACT_UNITS = frozenset({"count", "firms", "persons", "employed", "jobs", "rank", "items", "inhabitants", "people"})
+FLOAT_RTOL = 1e-9
+SIGNIFICANT_DIGITS = 10
+
+
+def _clean(value):
+    """JSON-ready scalar: NA -> None, numpy -> Python, floats to 10 significant digits."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    return str(value)
+
+
+def _finite(value, what: str) -> float:
+    if isinstance(value, bool) or value is None or value is pd.NA:
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is {value}: record a finite number (an undefined indicator is not a finding)")
+    return value
+
+
+def _published(row) -> dict | None:
+    if row is None:
+        return None
+    row = dict(row) if isinstance(row, Mapping) else row.to_dict()
+    missing = [f for f in ("value", "decimals") if f not in row or _clean(row[f]) is None]
+    if missing:
+        raise ValueError(f"published row {row.get('pv_id')!r} lacks {missing}")
+    return {f: _clean(row.get(f)) for f in PUBLISHED_FIELDS}
+
+
+def status_of(value: float, published: dict | None, tolerance: float = 0.0, errata_id: str | None = None) -> str:
+    """Compare a reproduced value with a published row (see the module docstring)."""
+    if published is None:
+        return "no-published-value"
+    half_unit = 0.5 * 10.0 ** -int(published["decimals"])
+    slack = half_unit + tolerance + 1e-9 * max(1.0, abs(published["value"]))  # float noise at the boundary
+    if abs(value - published["value"]) <= slack:
+        return "match"
+    return "source-inconsistent" if (errata_id or published.get("errata_id")) else "mismatch"
+
+
+def _citation(published: dict | None) -> str | None:
+    if not published or not published.get("doc"):
+        return None
+    doc = DOC_SHORT_NAMES.get(published["doc"], published["doc"])
+    parts = [doc, published.get("source"), f"lines {published['lines']}" if published.get("lines") else None]
+    return ", ".join(p for p in parts if p)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class Findings:
+    """The findings of one notebook run for one region."""
+
+    def __init__(self, region: str, notebook: str, output_dir):
+        self.region, self.notebook, self.output_dir = region, notebook, Path(output_dir)
+        self._items: dict[str, dict] = {}
+
+    def record(self, finding_id: str, value, unit: str, description: str, published=None,
+               tolerance: float | None = None, citation: str | None = None, errata_id: str | None = None) -> dict:
+        """Record one reproduced number and return the record (with its status).
+
+        ``published`` is a ``published_values`` row (dict or Series); ``tolerance``
+        is added to the printed rounding half-unit (default 0). Raises on a
+        duplicate id or a non-finite value.
+        """
+        if not isinstance(finding_id, str) or not finding_id.strip():
+            raise ValueError(f"finding id must be a non-empty string, got {finding_id!r}")
+        if finding_id in self._items:
+            raise ValueError(f"finding {finding_id!r} is recorded twice in {self.notebook}")
+        value = _finite(value, f"finding {finding_id!r}")
+        tol = 0.0 if tolerance is None else _finite(tolerance, "tolerance")
+        if tol < 0:
+            raise ValueError(f"tolerance must be >= 0, got {tol}")
+        pub = _published(published)
+        status = status_of(value, pub, tol, errata_id)
+        item = {
+            "id": finding_id, "region": self.region, "notebook": self.notebook, "value": _clean(value),
+            "unit": unit, "description": description, "status": status, "published": pub,
+            "tolerance": _clean(tol), "difference": _clean(value - pub["value"]) if pub else None,
+            "citation": citation or _citation(pub), "errata_id": errata_id or (pub or {}).get("errata_id"),
+        }
+        self._items[finding_id] = item
+        return item
+
+    def records(self) -> list[dict]:
+        return [self._items[k] for k in sorted(self._items)]
+
+    def to_json(self) -> str:
+        doc = {"region": self.region, "notebook": self.notebook, "findings": self.records()}
+        return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self) -> Path:
+        """Write ``output_dir/findings/<notebook>.json`` atomically; same findings -> same bytes."""
+        path = self.output_dir / "findings" / f"{self.notebook}.json"
+        _atomic_write_text(path, self.to_json())
+        return path
+
+    def summary(self) -> pd.DataFrame:
+        """One row per finding: id, value, unit, published, decimals, status, difference, citation."""
+        rows = [{"id": r["id"], "value": r["value"], "unit": r["unit"],
+                 "published": (r["published"] or {}).get("value"), "decimals": (r["published"] or {}).get("decimals"),
+                 "status": r["status"], "difference": r["difference"], "citation": r["citation"]}
+                for r in self.records()]
+        cols = ["id", "value", "unit", "published", "decimals", "status", "difference", "citation"]
+        return pd.DataFrame(rows, columns=cols)
+
+
+def write_table(df: pd.DataFrame, output_dir, notebook: str, name: str, float_format: str = "%.10g") -> Path:
+    """Write ``output_dir/tables/<notebook>--<name>.csv``: no index, fixed float format, '\\n', atomic."""
+    for value, what in ((notebook, "notebook"), (name, "name")):
+        if not isinstance(value, str) or not value or "/" in value or os.sep in value:
+            raise ValueError(f"{what} {value!r} must be a plain file-name part")
+    path = Path(output_dir) / "tables" / f"{notebook}--{name}.csv"
+    _atomic_write_text(path, df.to_csv(index=False, float_format=float_format, lineterminator="\n"))
+    return path
+
+
+def load_findings(path) -> dict[str, dict]:
+    """Read a findings JSON into {finding id: record}."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"no findings file at {path}: run the notebook first") from exc
+    return {r["id"]: r for r in doc["findings"]}
+
+
+def _as_records(obj) -> dict[str, dict]:
+    if isinstance(obj, Findings):
+        return {r["id"]: r for r in obj.records()}
+    if isinstance(obj, str | os.PathLike):
+        return load_findings(obj)
+    return dict(obj)
+
+
+def default_tolerance(record: dict) -> tuple[float, float]:
+    """(absolute, relative) tolerance: exact for counts and ranks, float noise otherwise."""
+    return (0.0, 0.0) if record.get("unit") in EXACT_UNITS else (0.0, FLOAT_RTOL)
+
+
+def compare_findings(reproduced, recorded, tolerances: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Diff a new run against the recorded findings (``verify``).
+
+    Both sides may be a :class:`Findings`, a path or a {id: record} mapping.
+    ``tolerances`` maps finding id -> absolute tolerance, overriding the
+    default (exact for counts and ranks). A finding is ``ok`` when the values
+    agree within tolerance and the status is unchanged; ids on one side only
+    are not ok ('missing' / 'new').
+    """
+    new, old = _as_records(reproduced), _as_records(recorded)
+    rows = []
+    for fid in sorted(set(new) | set(old)):
+        a, b = new.get(fid), old.get(fid)
+        row = {"id": fid, "reproduced": a and a["value"], "recorded": b and b["value"],
+               "status_reproduced": a and a["status"], "status_recorded": b and b["status"]}
+        if a is None or b is None:
+            row.update(difference=None, tolerance=None, ok=False, change="missing" if a is None else "new")
+        else:
+            abs_tol, rel_tol = default_tolerance(b)
+            if tolerances and fid in tolerances:
+                abs_tol, rel_tol = float(tolerances[fid]), 0.0
+            diff = a["value"] - b["value"]
+            same = abs(diff) <= abs_tol + rel_tol * max(abs(a["value"]), abs(b["value"]))
+            ok = same and a["status"] == b["status"]
+            row.update(difference=diff, tolerance=abs_tol or rel_tol, ok=ok,
+                       change="" if ok else ("value" if not same else "status"))
+        rows.append(row)
+    cols = ["id", "reproduced", "recorded", "difference", "tolerance", "status_reproduced", "status_recorded",
+            "ok", "change"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+__all__ = [
+    "EXACT_UNITS", "Findings", "STATUSES", "compare_findings", "default_tolerance", "load_findings",
+    "status_of", "write_table",
+]

@@ -1,0 +1,459 @@
+"""Regional-economic indicators: changes, location quotients, specialisation,
+shift-share and firm dynamics.
+
+Arguments follow textbook notation, as in R's REAT (Wieland 2019):
+
+* ``e_ij`` employment of industry *i* in region *j*
+* ``e_j``  all employment in region *j*
+* ``e_i``  employment of industry *i* in the reference area (nation)
+* ``e``    all employment in the reference area
+* suffixes ``_t0`` / ``_t1`` for the first and last year.
+
+Families
+--------
+changes           :func:`abs_change`, :func:`rel_change`, :func:`index_series`, :func:`change_table`
+location quotient :func:`locq`, :func:`locq_frame`
+specialisation    :func:`shares`, :func:`krugman`, :func:`hoover`
+shift-share       :func:`shift`
+firm dynamics     :func:`entry_rate`, :func:`exit_rate`, :func:`net_rate`, :func:`turbulence`,
+                  :func:`implied_start_population`
+rounding checks   :func:`rounding_interval`, :func:`interval_consistent`,
+                  :func:`printed_value_attainable`, :func:`pct_attainable`, :func:`rel_change_attainable`
+
+Bad input raises; nothing returns a silent NaN. Scalar functions raise
+:class:`UndefinedIndicator` where the indicator is mathematically undefined
+(a base of zero). The table functions (:func:`change_table`, :func:`locq_frame`)
+instead return ``<NA>`` in that cell plus a boolean ``*_defined`` column, because
+one undefined industry should not hide the others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from itertools import product
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+
+
+class UndefinedIndicator(ZeroDivisionError):
+    """The indicator is undefined for these (valid) inputs, e.g. a relative change from 0."""
+
+
+class MissingKey(KeyError):
+    """A region, year or industry the calculation needs is absent from the data."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+# ---------------------------------------------------------------- validation
+
+def _count(x, name: str) -> float:
+    """A finite, non-negative number, or ValueError naming the argument."""
+    if isinstance(x, bool) or x is None or x is pd.NA or not isinstance(x, Real | np.number):
+        raise ValueError(f"{name} must be a number, got {x!r}")
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError(f"{name} is {x}: a missing or infinite count cannot enter an indicator")
+    if x < 0:
+        raise ValueError(f"{name} = {x:g} is negative; counts of employed persons or firms cannot be")
+    return x
+
+
+def _number(x, name: str) -> float:
+    """A finite number of either sign (printed rates, changes)."""
+    if isinstance(x, bool) or x is None or x is pd.NA or not isinstance(x, Real | np.number):
+        raise ValueError(f"{name} must be a number, got {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} is {x}: not a finite number")
+    return x
+
+
+def _counts(values, name: str) -> pd.Series:
+    """A Series of finite non-negative numbers (float), index kept."""
+    s = values.copy() if isinstance(values, pd.Series) else pd.Series(values)
+    if s.isna().any():
+        raise ValueError(f"{name} has missing values at {list(s.index[s.isna()])}")
+    s = pd.to_numeric(s).astype(float)
+    if (s < 0).any():
+        raise ValueError(f"{name} has negative values at {list(s.index[s < 0])}")
+    return s
+
+
+# ---------------------------------------------------------------- changes
+
+def abs_change(e_t1, e_t0) -> float:
+    """Absolute change ``e_t1 - e_t0`` (persons, firms).
+
+    Read: +12 means 12 more employed in the last year than in the first.
+    Example (NIBR-rapport 2005:11, Tabell 4.1, Horten ICT industry 1997-2005):
+    ``abs_change(1641, 1644) == -3``.
+    """
+    return _count(e_t1, "e_t1") - _count(e_t0, "e_t0")
+
+
+def rel_change(e_t1, e_t0) -> float:
+    """Relative change in percent, ``(e_t1 - e_t0) / e_t0 * 100``.
+
+    Read: 4.6 means the level grew by 4.6 % of the first year's level; -100
+    means it vanished. A change from 0 has no relative size, so ``e_t0 == 0``
+    raises :class:`UndefinedIndicator` (the sources print '-' or nothing there).
+    Example (NIBR-rapport 2005:11, Tabell 7.1, Halden data processing/software,
+    17 -> 277): ``round(rel_change(277, 17), 1) == 1529.4``.
+    """
+    e_t1, e_t0 = _count(e_t1, "e_t1"), _count(e_t0, "e_t0")
+    if e_t0 == 0:
+        raise UndefinedIndicator(f"relative change from a base of 0 (to {e_t1:g}) is undefined")
+    return (e_t1 - e_t0) / e_t0 * 100.0
+
+
+def index_series(values_by_year, base_year: int) -> pd.Series:
+    """Index with ``base_year`` = 100: ``100 * x_t / x_base``.
+
+    ``values_by_year`` is a Series or mapping year -> level. Read: 125 means the
+    level is a quarter above the base year's. Raises :class:`MissingKey` when the
+    base year is absent and :class:`UndefinedIndicator` when its level is 0.
+    """
+    s = _counts(pd.Series(dict(values_by_year)) if isinstance(values_by_year, Mapping) else values_by_year,
+                "values_by_year").sort_index()
+    if base_year not in s.index:
+        raise MissingKey(f"base year {base_year} is not among the years {list(s.index)}")
+    if s[base_year] == 0:
+        raise UndefinedIndicator(f"index with base year {base_year} is undefined: the base level is 0")
+    return (s / s[base_year] * 100.0).rename("index")
+
+
+def _one_level(employment: pd.DataFrame, area: str, year: int, source: str | None) -> pd.Series:
+    rows = employment[(employment["area"] == area) & (employment["year"] == year)]
+    if source is not None:
+        rows = rows[rows["source"] == source]
+    if rows.empty:
+        where = f" in {source}" if source else ""
+        raise MissingKey(f"no employment rows for area {area!r} in {year}{where}")
+    dup = rows["industry_id"].duplicated(keep=False)
+    if dup.any():
+        srcs = sorted(rows.loc[dup, "source"].astype(str).unique())
+        raise ValueError(f"area {area!r}, {year}: industries {sorted(rows.loc[dup, 'industry_id'].unique())} "
+                         f"are printed in several tables {srcs}; pass source= to choose one")
+    return _counts(rows.set_index("industry_id")["employed"], f"employment[{area},{year}]")
+
+
+def change_table(employment: pd.DataFrame, area: str, year_t0: int, year_t1: int,
+                 source: str | None = None, industries=None) -> pd.DataFrame:
+    """Employment change by industry from the tidy ``employment`` dataset.
+
+    Returns one row per industry: ``industry_id, e_t0, e_t1, abs_change,
+    rel_change_pct, rel_change_defined``. Where ``e_t0 == 0`` the relative
+    change is ``<NA>`` and ``rel_change_defined`` is False (see :func:`rel_change`).
+    Raises :class:`MissingKey` naming the area/year or industry that is absent
+    in one of the years, and ValueError when the same cell comes from several
+    tables and ``source`` does not choose one.
+    """
+    t0 = _one_level(employment, area, year_t0, source)
+    t1 = _one_level(employment, area, year_t1, source)
+    wanted = list(industries) if industries is not None else sorted(set(t0.index) | set(t1.index))
+    for year, levels in ((year_t0, t0), (year_t1, t1)):
+        missing = [i for i in wanted if i not in levels.index]
+        if missing:
+            raise MissingKey(f"area {area!r} has no {year} employment for industries {missing}")
+    a0, a1 = t0[wanted].to_numpy(), t1[wanted].to_numpy()
+    defined = a0 > 0
+    rel = pd.array(np.divide(a1 - a0, a0, out=np.zeros_like(a0), where=defined) * 100.0, dtype="Float64")
+    rel[~defined] = pd.NA
+    whole = bool((np.concatenate([a0, a1]) % 1 == 0).all())  # whole persons stay whole in the table
+    kind = "Int64" if whole else "Float64"
+    out = pd.DataFrame({"industry_id": wanted, "e_t0": pd.array(a0, dtype=kind), "e_t1": pd.array(a1, dtype=kind),
+                        "abs_change": pd.array(a1 - a0, dtype=kind), "rel_change_pct": rel,
+                        "rel_change_defined": pd.array(defined, dtype="boolean")})
+    return out
+
+
+# ---------------------------------------------------------------- location quotient
+
+def locq(e_ij, e_j, e_i, e) -> float:
+    """Location quotient ``LQ_ij = (e_ij / e_j) / (e_i / e)``.
+
+    Read: the industry's share of the region's employment relative to its share
+    in the reference area. 1 = as in the reference, 2 = twice as concentrated,
+    0.5 = half. Industry i is often called a regional specialisation when LQ > 1
+    (Isserman 1977; Farhauer & Kröll 2013; REAT ``locq``).
+    Raises ValueError when a part exceeds its whole, :class:`UndefinedIndicator`
+    when ``e_j`` or ``e_i`` is 0.
+    """
+    e_ij, e_j, e_i, e = (_count(v, n) for v, n in ((e_ij, "e_ij"), (e_j, "e_j"), (e_i, "e_i"), (e, "e")))
+    if e_ij > e_j or e_i > e:
+        raise ValueError(f"a part exceeds its whole (e_ij={e_ij:g} > e_j={e_j:g} or e_i={e_i:g} > e={e:g})")
+    if e_j == 0 or e_i == 0:
+        raise UndefinedIndicator("location quotient is undefined when the region (e_j) or the industry "
+                                 "in the reference (e_i) has no employment")
+    return (e_ij / e_j) / (e_i / e)
+
+
+def locq_frame(frame: pd.DataFrame, e_ij: str = "e_ij", e_j: str = "e_j", e_i: str = "e_i",
+               e: str = "e") -> pd.DataFrame:
+    """Vectorised :func:`locq` over the columns of ``frame`` (names configurable).
+
+    Returns a copy with ``locq`` (Float64, ``<NA>`` where undefined) and
+    ``locq_defined`` (False where ``e_j`` or ``e_i`` is 0). Raises like
+    :func:`locq` on missing, negative or inconsistent inputs.
+    """
+    cols = {n: _counts(frame[c], c) for n, c in (("e_ij", e_ij), ("e_j", e_j), ("e_i", e_i), ("e", e))}
+    bad = (cols["e_ij"] > cols["e_j"]) | (cols["e_i"] > cols["e"])
+    if bad.any():
+        raise ValueError(f"a part exceeds its whole in rows {list(frame.index[bad])}")
+    defined = (cols["e_j"] > 0) & (cols["e_i"] > 0)
+    lq = (cols["e_ij"] / cols["e_j"].where(defined)) / (cols["e_i"].where(defined) / cols["e"])
+    out = frame.copy()
+    out["locq"] = lq.astype("Float64").mask(~defined)
+    out["locq_defined"] = defined.astype("boolean")
+    return out
+
+
+# ---------------------------------------------------------------- specialisation
+
+def shares(values) -> pd.Series:
+    """Shares (fractions summing to 1) of non-negative levels, index kept.
+
+    Raises :class:`UndefinedIndicator` when all levels are 0.
+    """
+    s = _counts(values, "values")
+    total = s.sum()
+    if total == 0:
+        raise UndefinedIndicator("shares of an all-zero distribution are undefined")
+    return s / total
+
+
+def _aligned_shares(a, b) -> tuple[pd.Series, pd.Series]:
+    a, b = _counts(a, "shares_region"), _counts(b, "shares_reference")
+    if set(a.index) != set(b.index):
+        raise MissingKey(f"the two distributions cover different industries: only in region "
+                         f"{sorted(set(a.index) - set(b.index), key=str)}, only in reference "
+                         f"{sorted(set(b.index) - set(a.index), key=str)}")
+    for s, n in ((a, "shares_region"), (b, "shares_reference")):
+        if abs(s.sum() - 1.0) > 1e-6:
+            raise ValueError(f"{n} sums to {s.sum():.6g}, not 1: pass shares (see shares()), not levels")
+    return a, b.reindex(a.index)
+
+
+def krugman(shares_region, shares_reference) -> float:
+    """Krugman dissimilarity (specialisation) index ``K = sum_i |s_ij - s_i|``, range 0..2.
+
+    ``s_ij`` is industry i's share of region j's employment, ``s_i`` its share
+    in the reference. Read: 0 = identical industry structure, 2 = no industry
+    in common. Krugman (1991), *Geography and Trade*; REAT ``krugman.spec``
+    (same 0..2 scale). Half of it is :func:`hoover`.
+    """
+    a, b = _aligned_shares(shares_region, shares_reference)
+    return float((a - b).abs().sum())
+
+
+def hoover(shares_region, shares_reference) -> float:
+    """Hoover coefficient of specialisation ``H = 0.5 * sum_i |s_ij - s_i|``, range 0..1.
+
+    Read: the share of the region's employment that would have to change
+    industry for the region to mirror the reference structure (Hoover 1936;
+    Isard 1960, *Methods of Regional Analysis*). Equals ``krugman(...) / 2``.
+    """
+    return 0.5 * krugman(shares_region, shares_reference)
+
+
+# ---------------------------------------------------------------- shift-share
+
+def shift(e_ij_t0, e_ij_t1, e_i_t0, e_i_t1, e_t0=None, e_t1=None) -> pd.DataFrame:
+    """Classic shift-share decomposition (Dunn 1960; REAT ``shift``/``shifti``).
+
+    Inputs are Series indexed by industry (region j and the reference area,
+    first and last year). ``e_t0``/``e_t1`` are the reference totals over all
+    industries; by default the sum of ``e_i``. Per industry i, with national
+    growth ``G = e_t1/e_t0 - 1`` and industry growth ``g_i = e_i_t1/e_i_t0 - 1``:
+
+    * ``national_share = e_ij_t0 * G``            (growth had the region followed the nation)
+    * ``industry_mix   = e_ij_t0 * (g_i - G)``    (Dunn's proportionality shift)
+    * ``regional_shift = actual_change - national_share - industry_mix``
+      ``= e_ij_t0 * (r_ij - g_i)``                (differential / competitive shift)
+
+    and the three sum exactly to ``actual_change = e_ij_t1 - e_ij_t0``. Read: a
+    positive regional shift means the industry grew faster in the region than
+    in the reference. Summed over industries, ``industry_mix`` and
+    ``regional_shift`` are REAT's net proportionality and net differential shift.
+    Raises :class:`UndefinedIndicator` naming industries with ``e_i_t0 == 0``.
+    """
+    frame = pd.DataFrame({"e_ij_t0": e_ij_t0, "e_ij_t1": e_ij_t1, "e_i_t0": e_i_t0, "e_i_t1": e_i_t1})
+    for col in frame.columns:
+        if frame[col].isna().any():
+            raise MissingKey(f"{col} has no value for industries {list(frame.index[frame[col].isna()])}")
+        frame[col] = _counts(frame[col], col)
+    e_t0 = frame["e_i_t0"].sum() if e_t0 is None else _count(e_t0, "e_t0")
+    e_t1 = frame["e_i_t1"].sum() if e_t1 is None else _count(e_t1, "e_t1")
+    zero = frame["e_i_t0"] == 0
+    if zero.any() or e_t0 == 0:
+        raise UndefinedIndicator(f"industry growth is undefined for industries {list(frame.index[zero])} "
+                                 "with no reference employment in the first year")
+    growth, g_i = e_t1 / e_t0 - 1.0, frame["e_i_t1"] / frame["e_i_t0"] - 1.0
+    out = frame[["e_ij_t0", "e_ij_t1"]].copy()
+    out["actual_change"] = frame["e_ij_t1"] - frame["e_ij_t0"]
+    out["national_share"] = frame["e_ij_t0"] * growth
+    out["industry_mix"] = frame["e_ij_t0"] * (g_i - growth)
+    # the residual form makes the three parts add up to the actual change by construction
+    out["regional_shift"] = out["actual_change"] - out["national_share"] - out["industry_mix"]
+    out.index.name = out.index.name or "industry_id"
+    return out
+
+
+# ---------------------------------------------------------------- firm dynamics
+
+def _rate(numerator: float, start_population, what: str) -> float:
+    start = _count(start_population, "start_population")
+    if start == 0:
+        raise UndefinedIndicator(f"{what} is undefined for a start population of 0")
+    return numerator / start * 100.0
+
+
+def entry_rate(established, start_population) -> float:
+    """Entry rate ``established / start_population * 100`` (firms per 100 at the start).
+
+    NIBR-rapport 2005:11 prints it as 'Andel bedrifter opprettet ... (%)' /
+    'Andel etablert i % av populasjon '98'.
+    """
+    return _rate(_count(established, "established"), start_population, "entry rate")
+
+
+def exit_rate(closed, start_population) -> float:
+    """Exit rate ``closed / start_population * 100``."""
+    return _rate(_count(closed, "closed"), start_population, "exit rate")
+
+
+def net_rate(established, closed, start_population) -> float:
+    """Net entry rate ``(established - closed) / start_population * 100``; negative = shrinking stock."""
+    return _rate(_count(established, "established") - _count(closed, "closed"), start_population, "net rate")
+
+
+def turbulence(established, closed, start_population) -> float:
+    """Turbulence ``(established + closed) / start_population * 100``.
+
+    Firms entering plus firms leaving per 100 firms at the start: a measure of
+    churn, not of growth (NIBR-rapport 2005:11 fn 49 and Tabell v.6, after
+    Isaksen & Spilling 1996, p. 143). Horten ICT 1998-2005: 6 established, 16
+    closed, printed 63, so the 1998 stock was about 35.
+    """
+    total = _count(established, "established") + _count(closed, "closed")
+    return _rate(total, start_population, "turbulence")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A closed interval with a point estimate (for values implied by rounded prints)."""
+
+    estimate: float
+    lower: float
+    upper: float
+
+    def integers(self) -> tuple[int, ...]:
+        return tuple(range(math.ceil(self.lower - 1e-9), math.floor(self.upper + 1e-9) + 1))
+
+    def intersect(self, other: Interval) -> Interval:
+        lo, hi = max(self.lower, other.lower), min(self.upper, other.upper)
+        if lo > hi:
+            raise ValueError(f"intervals [{self.lower:g}, {self.upper:g}] and [{other.lower:g}, {other.upper:g}] "
+                             "do not overlap: the printed numbers are not mutually consistent")
+        return Interval((self.estimate + other.estimate) / 2, lo, hi)
+
+
+def implied_start_population(established, entry_rate_pct, decimals: int = 0,
+                             count_halfwidth: float = 0.5) -> Interval:
+    """Start population implied by a count and the printed rate: ``100 * established / rate``.
+
+    The NIBR appendix (Tabell v.6) prints rates but not the 1998 stock. The
+    interval allows the rate's rounding (half a unit in the last printed
+    decimal) and ``count_halfwidth`` on the count (the register counts are
+    roundings, so 0.5 by default; pass 0 for exact counts). Works for any
+    rate: pass ``established + closed`` with the turbulence, and intersect.
+    Example: Horten ICT, 6 established, 17 % -> estimate 35.3, interval
+    [31.4, 39.4]; 22 entries+exits at turbulence 63 -> 34.9.
+    """
+    n = _count(established, "established")
+    r = _number(entry_rate_pct, "entry_rate_pct")
+    h = 0.5 * 10.0 ** -decimals
+    if r - h <= 0:
+        raise UndefinedIndicator(f"a printed rate of {r:g} % does not bound the start population from above")
+    if n == 0:
+        raise UndefinedIndicator("a count of 0 with a positive rate implies no start population")
+    return Interval(100.0 * n / r, 100.0 * max(n - count_halfwidth, 0) / (r + h), 100.0 * (n + count_halfwidth) / (r - h))
+
+
+# ---------------------------------------------------------------- rounding checks
+
+def rounding_interval(printed_value, decimals: int) -> tuple[float, float]:
+    """Values that print as ``printed_value`` at ``decimals`` decimals: ``v ± 0.5·10^-d`` (closed).
+
+    Closed at both ends because the sources do not say whether halves round up
+    or to even.
+    """
+    v = _number(printed_value, "printed_value")
+    if not isinstance(decimals, int | np.integer) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}")
+    h = 0.5 * 10.0 ** -int(decimals)
+    return v - h, v + h
+
+
+def interval_consistent(printed_value, decimals: int, lower, upper) -> bool:
+    """True when some value in ``[lower, upper]`` prints as ``printed_value``."""
+    lo, hi = rounding_interval(printed_value, decimals)
+    lower, upper = _number(lower, "lower"), _number(upper, "upper")
+    if lower > upper:
+        raise ValueError(f"lower {lower:g} > upper {upper:g}")
+    eps = 1e-9 * max(1.0, abs(lo), abs(hi))  # float noise at the boundary
+    return lower <= hi + eps and upper >= lo - eps
+
+
+def printed_value_attainable(printed_value, decimals: int, func: Callable[..., float], *counts,
+                             count_halfwidth: float = 0.5) -> bool:
+    """Can ``func(*counts)`` print as ``printed_value`` when each count is itself a rounding?
+
+    Each printed count stands for any value within ``± count_halfwidth``. ``func``
+    must be monotone in each argument over that box (rates, changes and
+    ratios with a positive denominator are); its range is then spanned by the
+    corners of the box. Raises :class:`UndefinedIndicator` when a corner is
+    undefined (e.g. a denominator that may be 0).
+    """
+    boxes = [(_count(c, "count") - count_halfwidth, _count(c, "count") + count_halfwidth) for c in counts]
+    values = []
+    for corner in product(*boxes):
+        try:
+            values.append(func(*(max(x, 0.0) for x in corner)))
+        except ZeroDivisionError as exc:
+            raise UndefinedIndicator(f"{getattr(func, '__name__', 'func')} is undefined within "
+                                     f"±{count_halfwidth} of the printed counts {counts}") from exc
+    return interval_consistent(printed_value, decimals, min(values), max(values))
+
+
+def pct_attainable(printed_pct, decimals: int, numerator, denominator, count_halfwidth: float = 0.5) -> bool:
+    """Is the printed percentage ``numerator / denominator * 100`` attainable from rounded counts?
+
+    Example: Kongsberg, 22 of 27 product innovators -> 81.5 % at one decimal: True.
+    """
+    def pct(a, b):
+        if b <= 0:
+            raise ZeroDivisionError
+        return a / b * 100.0
+    return printed_value_attainable(printed_pct, decimals, pct, numerator, denominator,
+                                    count_halfwidth=count_halfwidth)
+
+
+def rel_change_attainable(printed_pct, decimals: int, e_t1, e_t0, count_halfwidth: float = 0.5) -> bool:
+    """Is the printed relative change attainable from the two rounded levels?"""
+    return printed_value_attainable(printed_pct, decimals, lambda a, b: rel_change(a, b), e_t1, e_t0,
+                                    count_halfwidth=count_halfwidth)
+
+
+__all__ = [
+    "Interval", "MissingKey", "UndefinedIndicator", "abs_change", "change_table", "entry_rate", "exit_rate",
+    "hoover", "implied_start_population", "index_series", "interval_consistent", "krugman", "locq", "locq_frame",
+    "net_rate", "pct_attainable", "printed_value_attainable", "rel_change", "rel_change_attainable",
+    "rounding_interval", "shares", "shift", "turbulence",
+]

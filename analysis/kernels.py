@@ -1,0 +1,361 @@
+"""Kernels for pipeline runs: a stock ipykernel, or one forked from a template process.
+
+Starting a kernel and importing pandas, matplotlib, seaborn, scipy and statsmodels
+costs about two seconds, far more than the notebooks themselves. The *template* is
+one process per run that imports those libraries once and then forks one child per
+kernel request; the child runs the ipykernel app on the connection file jupyter_client
+wrote and serves exactly one notebook (see ../shared/research/fast-kernels.md for the
+measurements and the pitfalls this follows).
+
+Pieces:
+- ``python -m analysis.kernels template SOCKET``: the template. It binds the socket
+  first (so early requests queue instead of failing), preloads, then forks a child for
+  every request. It holds no ZMQ context, event loop or thread before forking.
+- ``python -m analysis.kernels launch SOCKET -f CONNECTION_FILE``: the kernel command
+  of the run-local kernelspec. It hands its stdio to the template, forwards signals to
+  the child and exits with the child's status. When the template is unavailable it
+  ``exec``\\ s a stock kernel, so a run never depends on the template being up.
+- :func:`write_kernelspec`: the run-local ``tech-towns`` kernelspec (a JUPYTER_PATH
+  directory that shadows the registered one; the notebook metadata keeps the name
+  ``tech-towns`` whichever kernel ran it).
+- :func:`install_kernelspec`: ``python -m analysis setup-kernel`` for JupyterLab users.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from analysis.config import KERNEL_NAME, PROJ_ROOT
+
+DISPLAY_NAME = "Python (tech-towns)"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+# Imported by the template before any fork; everything a notebook of this project
+# imports at the top. Missing modules are skipped (the other helper's modules may not
+# exist yet).
+PRELOAD = (
+    "numpy", "pandas", "scipy", "scipy.stats", "matplotlib", "matplotlib.pyplot", "seaborn",
+    "statsmodels.api", "statsmodels.formula.api", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "matplotlib_inline.backend_inline",
+    "analysis", "analysis.config", "analysis.data", "analysis.regions", "analysis.indicators", "analysis.survey",
+    "analysis.plots", "analysis.findings",
+)
+
+
+def _die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask Linux to signal us when the process that started us dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort only
+        pass
+
+
+# --------------------------------------------------------------------------- kernelspecs
+
+
+def write_kernelspec(jupyter_dir: Path, socket_path: Path | None) -> Path:
+    """Write the run-local ``tech-towns`` kernelspec under ``jupyter_dir/kernels``.
+
+    ``socket_path`` given: the kernel is asked from the template (stock kernel if that
+    fails). None: a stock ipykernel of the interpreter running the pipeline.
+    Put ``jupyter_dir`` first on JUPYTER_PATH to use it.
+    """
+    spec_dir = Path(jupyter_dir) / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    if socket_path is None:
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    else:
+        argv = [sys.executable, "-m", "analysis.kernels", "launch", str(socket_path), "-f", "{connection_file}"]
+    spec = {"argv": argv, "display_name": DISPLAY_NAME, "language": "python", "interrupt_mode": "signal",
+            "metadata": {"debugger": True}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return spec_dir
+
+
+def install_kernelspec(user: bool = False) -> str:
+    """Register the ``tech-towns`` kernel for JupyterLab; idempotent.
+
+    Same as ``python -m ipykernel install --sys-prefix --name tech-towns --display-name
+    "Python (tech-towns)"``; does nothing when an identical spec is already installed.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if spec.argv[0] == sys.executable and spec.display_name == DISPLAY_NAME:
+            return f"kernel {KERNEL_NAME!r} already installed in {spec.resource_dir}"
+    except NoSuchKernel:
+        pass
+    where = "--user" if user else "--sys-prefix"
+    cmd = [sys.executable, "-m", "ipykernel", "install", where, "--name", KERNEL_NAME, "--display-name", DISPLAY_NAME]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
+    return done.stdout.strip() or done.stderr.strip()
+
+
+def kernel_manager_class():
+    """An AsyncKernelManager on ipc transport with a private socket prefix per kernel.
+
+    With tcp, jupyter_client picks ports by binding and releasing them; kernels started
+    at the same moment by several workers can pick the same port (papermill #239).
+    Unix sockets named after a fresh uuid cannot collide.
+    """
+    import tempfile
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            base = os.environ.get("ANALYSIS_IPC_DIR") or tempfile.gettempdir()
+            self.ip = os.path.join(base, f"k{uuid.uuid4().hex[:16]}")
+
+    return IPCKernelManager
+
+
+# --------------------------------------------------------------------------- template
+
+
+class Template:
+    """Handle on a running template process (orchestrator side)."""
+
+    def __init__(self, socket_path: Path, log_path: Path, env: dict | None = None):
+        self.socket_path = Path(socket_path)
+        self.log = open(log_path, "ab")
+        full_env = dict(os.environ if env is None else env)
+        full_env.setdefault("MPLBACKEND", INLINE_BACKEND)
+        full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJ_ROOT), full_env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "analysis.kernels", "template", str(self.socket_path)],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=full_env, cwd=str(PROJ_ROOT),
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def _preload() -> list[str]:
+    import importlib
+
+    failed = []
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a missing optional module must not stop the template
+            failed.append(f"{name}: {exc.__class__.__name__}")
+    # Building matplotlib's font cache here, once, keeps every child from doing it.
+    try:
+        from matplotlib import font_manager
+
+        font_manager.findfont("DejaVu Sans")
+    except Exception:  # noqa: BLE001
+        pass
+    return failed
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(0)
+
+
+def serve_template(socket_path: str) -> None:
+    """Bind, preload, then fork a kernel child per request until the parent goes away."""
+    import gc
+    import select
+
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    _die_with_parent()
+    parent = os.getppid()
+    if os.path.exists(socket_path):
+        os.unlink(socket_path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(256)
+    failed = _preload()
+    if failed:
+        print(f"template: not preloaded: {', '.join(failed)}", file=sys.stderr, flush=True)
+    gc.collect()
+    gc.freeze()
+    print(f"template ready pid={os.getpid()}", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        while True:
+            ready, _, _ = select.select([listener], [], [], 1.0)
+            _reap()
+            if os.getppid() != parent:
+                return
+            if not ready:
+                continue
+            conn, _ = listener.accept()
+            try:
+                msg, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+                request = json.loads(msg.decode())
+            except Exception:  # noqa: BLE001 - a broken request must not take the template down
+                conn.close()
+                continue
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                _run_child(conn, fds, request)  # never returns
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+    finally:
+        listener.close()
+        try:
+            os.unlink(socket_path)
+        except OSError:
+            pass
+
+
+def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
+    """In the forked child: become the kernel described by ``request``; exit with its status."""
+    status = 1
+    try:
+        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setsid()
+        for target, fd in zip((0, 1, 2), fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ["MPLBACKEND"] = INLINE_BACKEND
+        # The kernel's parent is the template; ipykernel exits when it goes away.
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+        import numpy as np
+
+        np.random.seed()  # identical in every child after fork; a stock kernel starts from fresh entropy
+        conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
+        _watch_launcher(conn)
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        # parent_handle's default was read from the environment when the template imported
+        # ipykernel; without it the kernel would print its banner and never watch its parent.
+        app.initialize(["-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"])
+        app.start()
+        status = 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        conn.sendall(json.dumps({"status": status}).encode() + b"\n")
+    except Exception:  # noqa: BLE001
+        pass
+    os._exit(status)
+
+
+def _watch_launcher(conn: socket.socket) -> None:
+    """Exit when the launcher dies (jupyter_client kills the launcher, not us)."""
+    import threading
+
+    def watch():
+        try:
+            while conn.recv(1024):
+                pass
+        except OSError:
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="launcher-watch").start()
+
+
+# --------------------------------------------------------------------------- launcher
+
+
+def _stock_kernel(connection_file: str) -> None:
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file])
+
+
+def launch(socket_path: str, connection_file: str) -> int:
+    """Kernel command: get a forked kernel from the template, or exec a stock one."""
+    _die_with_parent()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(socket_path)
+        request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(), "env": dict(os.environ)}
+        socket.send_fds(s, [json.dumps(request).encode()], [0, 1, 2])
+        reader = s.makefile("rb")
+        first = reader.readline()
+        pid = json.loads(first)["pid"]
+    except (OSError, ValueError, KeyError):
+        s.close()
+        _stock_kernel(connection_file)  # template down, refused or died before forking
+        return 1
+
+    def forward(signum, _frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, forward)
+    status = 1
+    while True:
+        try:
+            line = reader.readline()
+        except InterruptedError:
+            continue
+        if not line:
+            break
+        try:
+            status = int(json.loads(line)["status"])
+        except (ValueError, KeyError):
+            pass
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) >= 2 and argv[0] == "template":
+        serve_template(argv[1])
+        return 0
+    if len(argv) >= 4 and argv[0] == "launch" and argv[2] == "-f":
+        return launch(argv[1], argv[3])
+    print("usage: python -m analysis.kernels template SOCKET | launch SOCKET -f CONNECTION_FILE", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The book's sources, checked without Quarto: config, chapter list, references, citations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from analysis import book
+from analysis.config import PROJ_ROOT
+from analysis.regions import case_regions
+
+
+def test_quarto_yml_is_generated_from_the_registry():
+    assert book.QUARTO_YML.read_text(encoding="utf-8") == book.config_text(), \
+        "_quarto.yml drifted from data/regions.csv: run `python -m analysis book --write-config`"
+
+
+def test_quarto_yml_is_a_valid_book_project():
+    cfg = yaml.safe_load(book.QUARTO_YML.read_text(encoding="utf-8"))
+    assert cfg["project"]["type"] == "book"
+    assert cfg["execute"]["enabled"] is False
+    assert cfg["format"]["html"]["code-fold"] is True
+    chapters = cfg["book"]["chapters"]
+    assert chapters[0] == "index.qmd"
+    parts = [c["part"] for c in chapters if isinstance(c, dict)]
+    assert parts[0] == "National context" and parts[-1] == "Across regions"
+    assert parts[1:-1] == [r.name for r in case_regions()]
+    for item in chapters:
+        if isinstance(item, dict):
+            assert set(item) == {"part", "chapters"} and item["chapters"]
+    assert (PROJ_ROOT / cfg["bibliography"]).exists()
+
+
+def test_static_book_files_exist():
+    for rel in book.chapter_files():
+        if not rel.startswith("book/chapters/"):
+            assert (PROJ_ROOT / rel).exists(), rel
+
+
+def _qmd_texts() -> dict[str, str]:
+    files = [PROJ_ROOT / "index.qmd", *sorted((PROJ_ROOT / "book").glob("*.qmd"))]
+    return {str(p.relative_to(PROJ_ROOT)): p.read_text(encoding="utf-8") for p in files}
+
+
+def test_every_citation_key_is_in_the_bibliography():
+    bib = (PROJ_ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"@\w+\{([^,]+),", bib))
+    for name, text in _qmd_texts().items():
+        cited = set(re.findall(r"@([a-z][a-z0-9]+[0-9]{4}[a-z]*)", text))
+        if name in ("index.qmd", "book/sources-and-methods.qmd"):
+            assert cited, f"{name} cites nothing"
+        assert cited <= keys, f"{name} cites unknown keys {cited - keys}"
+
+
+def test_every_section_reference_has_its_label():
+    texts = _qmd_texts()
+    labels = set()
+    for text in texts.values():
+        labels |= set(re.findall(r"\{#(sec-[a-z0-9-]+)", text))
+    labels |= {f"sec-data-{n.replace('_', '-')}" for n in __import__("analysis.data", fromlist=["x"]).dataset_names()}
+    for name, text in texts.items():
+        for ref in re.findall(r"@(sec-[a-z0-9-]+)", text):
+            assert ref in labels, f"{name}: @{ref} has no label"

@@ -1,0 +1,218 @@
+"""Hand-computed cases for analysis.survey; the arithmetic is in the comments."""
+
+import math
+from itertools import combinations
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.indicators import MissingKey, UndefinedIndicator
+from analysis.survey import (
+    InsufficientData,
+    agreement_between_groups,
+    agreement_between_towns,
+    competition_ranks,
+    is_competition_ranking,
+    kendall_tau,
+    kendall_w,
+    printed_ranks,
+    proportion_test,
+    share_ci_from_pct,
+    two_proportion_test,
+)
+
+# NIBR-rapport 2005:11, Tabell 4.5 (lines 3758-3805), Horten: information sources for innovation, as printed.
+HORTEN_SYSTEM = {"internal": 1, "customers": 2, "suppliers": 3, "conferences": 3, "group-firms": 5, "fairs": 5,
+                 "competitors": 7, "public-rd": 7, "consultants": 9, "private-rd": 9, "universities": 11}
+HORTEN_CONTRACT = {"customers": 1, "internal": 2, "suppliers": 3, "competitors": 4, "fairs": 5, "conferences": 6,
+                   "consultants": 7, "public-rd": 8, "group-firms": 9, "universities": 10, "private-rd": 10}
+
+
+def naive_tau_b(a: dict, b: dict) -> float:
+    """Tau-b by counting pairs (Kendall 1945), independent of scipy: (nc - nd) / sqrt((n0 - n1)(n0 - n2))."""
+    items = sorted(set(a) & set(b))
+    nc = nd = ta = tb = 0
+    for i, j in combinations(items, 2):
+        da, db = a[i] - a[j], b[i] - b[j]
+        ta += da == 0
+        tb += db == 0
+        nc += da * db > 0
+        nd += da * db < 0
+    n0 = len(items) * (len(items) - 1) / 2
+    return (nc - nd) / math.sqrt((n0 - ta) * (n0 - tb))
+
+
+# ---------------------------------------------------------------- ranks
+
+def test_competition_ranks_ties_share_the_best_rank():
+    # scores 2.7, 2.1, 2.1, 1.0 (descending importance) -> 1, 2, 2, 4
+    ranks = competition_ranks({"a": 2.7, "b": 2.1, "c": 2.1, "d": 1.0})
+    assert ranks.to_dict() == {"a": 1, "b": 2, "c": 2, "d": 4}
+    with pytest.raises(ValueError):
+        competition_ranks({"a": 1.0, "b": None})
+
+
+def test_printed_tabell_4_5_ranks_are_competition_ranks():
+    assert is_competition_ranking(list(HORTEN_SYSTEM.values()))  # 1 2 3 3 5 5 7 7 9 9 11
+    assert is_competition_ranking(list(HORTEN_CONTRACT.values()))  # ... 9 10 10
+    assert not is_competition_ranking([1, 2, 2, 3])  # dense ranking
+
+
+def test_printed_ranks_from_tidy_rows():
+    rows = pd.DataFrame({"region_id": "horten", "question": "information-sources", "firm_group": "system",
+                         "item_id": list(HORTEN_SYSTEM), "rank": list(HORTEN_SYSTEM.values()), "basis": "table"})
+    assert printed_ranks(rows, "horten", "information-sources", "system").to_dict() == HORTEN_SYSTEM
+    with pytest.raises(MissingKey):
+        printed_ranks(rows, "horten", "information-sources", "contract")
+    with pytest.raises(ValueError, match="twice"):
+        printed_ranks(pd.concat([rows, rows]), "horten", "information-sources", "system")
+
+
+# ---------------------------------------------------------------- Kendall's tau
+
+def test_kendall_tau_hand_computed():
+    # 4 items, one swapped pair: 5 concordant, 1 discordant of 6 pairs -> (5 - 1) / 6 = 0.667
+    res = kendall_tau({"a": 1, "b": 2, "c": 3, "d": 4}, {"a": 1, "b": 3, "c": 2, "d": 4})
+    assert res.tau == pytest.approx(4 / 6) and res.n_common == 4
+
+
+def test_kendall_tau_b_with_ties():
+    # a ties b and c: 5 concordant, 0 discordant, 1 pair tied in a only: 5 / sqrt((6 - 1) * (6 - 0)) = 0.9129
+    res = kendall_tau({"a": 1, "b": 2, "c": 2, "d": 4}, {"a": 1, "b": 2, "c": 3, "d": 4})
+    assert res.tau == pytest.approx(5 / math.sqrt(30))
+
+
+def test_kendall_tau_horten_firm_groups_tabell_4_5():
+    # the two firm groups of Tabell 4.5 agree closely (same top three; knowledge infrastructure at the bottom)
+    res = kendall_tau(HORTEN_SYSTEM, HORTEN_CONTRACT)
+    assert res.n_common == 11
+    assert res.tau == pytest.approx(naive_tau_b(HORTEN_SYSTEM, HORTEN_CONTRACT))
+    assert res.tau == pytest.approx(0.6479, abs=1e-4) and res.p_value < 0.05
+
+
+def test_kendall_tau_uses_common_items_and_needs_three():
+    res = kendall_tau({"a": 1, "b": 2, "c": 3, "x": 4}, {"a": 1, "b": 2, "c": 3, "y": 1})
+    assert res.n_common == 3 and res.tau == pytest.approx(1.0)
+    with pytest.raises(InsufficientData, match="only 2"):
+        kendall_tau({"a": 1, "b": 2, "c": 3}, {"a": 2, "b": 1, "z": 3})
+    with pytest.raises(UndefinedIndicator):
+        kendall_tau({"a": 1, "b": 1, "c": 1}, {"a": 1, "b": 2, "c": 3})
+
+
+# ---------------------------------------------------------------- Kendall's W
+
+def test_kendall_w_textbook_example_without_ties():
+    # 10 projects ranked by 4 judges (a standard teaching example): rank sums 10, 8, 12, 16, 21, 22, 25, 31, 37, 38,
+    # mean 22, S = sum of squared deviations = 1048; W = 12 * 1048 / (4^2 * (10^3 - 10)) = 12576 / 15840 = 0.7939
+    m = pd.DataFrame({
+        "A": [1, 3, 4, 5, 2, 8, 6, 7, 10, 9], "B": [2, 1, 4, 5, 6, 3, 8, 7, 10, 9],
+        "C": [3, 2, 1, 5, 7, 4, 6, 8, 9, 10], "D": [4, 2, 3, 1, 6, 7, 5, 9, 8, 10]}, index=range(1, 11))
+    res = kendall_w(m)
+    assert res.w == pytest.approx(12576 / 15840)
+    assert res.chi2 == pytest.approx(4 * 9 * 12576 / 15840) and res.df == 9  # chi2 = m (n - 1) W = 28.58
+
+
+def test_kendall_w_with_tie_correction_matches_friedman():
+    # raters A: 1 2 3 4; B printed 1 2 2 4 -> mid-ranks 1 2.5 2.5 4; C: 2 1 3 4.
+    # rank sums R = 4, 5.5, 8.5, 12; mean 7.5; S = 3.5^2 + 2^2 + 1^2 + 4.5^2 = 37.5
+    # ties: B has one pair, T = 2^3 - 2 = 6; W = 12 * 37.5 / (3^2 * (4^3 - 4) - 3 * 6) = 450 / 522 = 0.8621
+    m = pd.DataFrame({"A": [1, 2, 3, 4], "B": [1, 2, 2, 4], "C": [2, 1, 3, 4]}, index=list("wxyz"))
+    res = kendall_w(m)
+    assert res.w == pytest.approx(450 / 522)
+    assert res.chi2 == pytest.approx(3 * 3 * 450 / 522)  # 7.7586, df 3
+    # Friedman's statistic (items = treatments, raters = blocks) is the same chi-square, tie-corrected
+    friedman = stats.friedmanchisquare(*[m.loc[i].to_numpy() for i in m.index])
+    assert res.chi2 == pytest.approx(friedman.statistic)
+    assert res.p_value == pytest.approx(friedman.pvalue)
+
+
+def test_kendall_w_perfect_agreement_and_errors():
+    assert kendall_w(pd.DataFrame({"A": [1, 2, 3], "B": [1, 2, 3]})).w == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="lack a rank"):
+        kendall_w(pd.DataFrame({"A": [1, 2, 3], "B": [1, None, 2]}))
+    with pytest.raises(InsufficientData):
+        kendall_w(pd.DataFrame({"A": [1, 2], "B": [1, 2]}))
+
+
+# ---------------------------------------------------------------- agreement tables
+
+def rankings_frame():
+    rows = []
+    for region, group, ranks in [("t1", "g1", {"a": 1, "b": 2, "c": 3, "d": 4}),
+                                 ("t1", "g2", {"a": 1, "b": 3, "c": 2, "d": 4}),
+                                 ("t1", "g3", {"a": 1, "z": 2}),  # only one item in common: undefined
+                                 ("t2", "all", {"a": 4, "b": 3, "c": 2, "d": 1})]:
+        rows += [(region, "information-sources", group, item, r, "table") for item, r in ranks.items()]
+    return pd.DataFrame(rows, columns=["region_id", "question", "firm_group", "item_id", "rank", "basis"])
+
+
+def test_agreement_between_groups_table():
+    out = agreement_between_groups(rankings_frame())
+    assert list(out.columns) == ["region_id", "question", "a", "b", "tau", "p_value", "n_common", "defined"]
+    t1 = out[out["region_id"] == "t1"].set_index(["a", "b"])
+    assert t1.loc[("g1", "g2"), "tau"] == pytest.approx(4 / 6)  # one swapped pair, as above
+    assert t1.loc[("g1", "g3"), "tau"] is pd.NA and not t1.loc[("g1", "g3"), "defined"]
+    assert t1.loc[("g1", "g3"), "n_common"] == 1
+    assert len(out[out["region_id"] == "t2"]) == 0  # one group: no pair
+
+
+def test_agreement_between_towns_with_group_mapping():
+    out = agreement_between_towns(rankings_frame(), groups={"t1": "g1", "t2": "all"})
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert (row["a"], row["b"]) == ("t1", "t2") and row["tau"] == pytest.approx(-1.0)  # reversed order
+    assert len(agreement_between_towns(rankings_frame())) == 0  # no shared firm-group ids
+
+
+# ---------------------------------------------------------------- proportions
+
+def test_proportion_kongsberg_product_innovators_fn_72():
+    # fn 72 (line 5836): 22 of 27 Kongsberg firms had product innovations; the text says 'over 80 prosent'.
+    # share 22/27 = 0.8148; score z vs 0.5: (0.8148 - 0.5) / sqrt(0.25 / 27) = 0.3148 / 0.09623 = 3.272
+    # Wilson: centre (0.8148 + 1.96^2/54) / (1 + 1.96^2/27) = 0.7756, half-width 0.1426 -> 0.633 .. 0.918
+    res = proportion_test(22, 27)
+    assert round(res.share * 100, 1) == 81.5 and res.share > 0.80
+    assert res.z == pytest.approx(3.2717, abs=1e-3)
+    assert (res.ci_low, res.ci_high) == pytest.approx((0.6330, 0.9182), abs=1e-3)
+    assert res.p_value < 0.01
+
+
+def test_proportion_test_group_with_n_zero_raises():
+    with pytest.raises(InsufficientData, match="N = 0"):
+        proportion_test(0, 0)
+    with pytest.raises(ValueError, match="exceeds"):
+        proportion_test(5, 4)
+    with pytest.raises(InsufficientData, match="N = 0"):
+        two_proportion_test(3, 10, 0, 0)
+    with pytest.raises(InsufficientData):
+        share_ci_from_pct(40, 0)
+
+
+def test_proportion_test_extreme_shares_still_have_a_test():
+    # 0 of 16: Wilson lower bound 0, upper 1.96^2 / (16 + 1.96^2) = 0.194
+    res = proportion_test(0, 16)
+    assert res.ci_low == pytest.approx(0, abs=1e-12) and res.ci_high == pytest.approx(3.8415 / 19.8415, abs=1e-3)
+    assert math.isfinite(res.z)
+
+
+def test_two_proportion_test_hand_computed():
+    # 6/10 vs 2/10: pooled p = 8/20 = 0.4; se = sqrt(0.4 * 0.6 * (1/10 + 1/10)) = 0.2191; z = 0.4 / 0.2191 = 1.826
+    res = two_proportion_test(6, 10, 2, 10)
+    assert res.difference == pytest.approx(0.4)
+    assert res.z == pytest.approx(0.4 / math.sqrt(0.048))
+    assert res.p_value == pytest.approx(2 * stats.norm.sf(0.4 / math.sqrt(0.048)))
+    assert res.diff_ci_low < 0.4 < res.diff_ci_high
+    with pytest.raises(UndefinedIndicator):
+        two_proportion_test(0, 10, 0, 12)
+
+
+def test_share_ci_from_pct_reconstructs_the_count():
+    # 35 % of 20 = 7 firms exactly
+    res = share_ci_from_pct(35, 20)
+    assert res.count == 7 and "reconstructed" in res.note
+    # 33 % of 20 = 6.6: 7/20 = 35 %, 6/20 = 30 %: no whole count prints as 33
+    with pytest.raises(ValueError, match="not a whole number"):
+        share_ci_from_pct(33, 20)
+    # 81 % of 27 = 21.87 -> 22; 22/27 = 81.48 % prints as 81
+    assert share_ci_from_pct(81, 27).count == 22
