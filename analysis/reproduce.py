@@ -4,7 +4,8 @@
 language: ``employment[horten,g3,2005] - employment[horten,g3,1997]``,
 ``100 * (employment[horten,g3,2005] - employment[horten,g3,1997]) / employment[horten,g3,1997]``.
 A reference ``dataset[k1,k2,...]`` matches the dataset's primary-key fields in
-order (``source`` and ``lines`` excluded); ``dataset[...].field`` picks a field,
+order (``source`` and ``lines`` excluded); a trailing key may name the source table (``employment[kongsberg,g5,1997,Tabell v.3]``);
+``dataset[...].field`` picks a field,
 otherwise the dataset's only cited field. Where several sources print the same
 cell, the row from the published value's own source is preferred. Expressions
 that are prose are reported as not machine-computable, never guessed.
@@ -43,16 +44,18 @@ class Reproduction:
 
 def _key_fields(name: str) -> list[str]:
     pk = resource_descriptor(name)["schema"].get("primaryKey", [])
-    return [k for k in pk if k not in ("source", "lines")]
+    # 'source' stays (last in every key): `employment[kongsberg,g5,1997,Tabell v.3]` names the table
+    return [k for k in pk if k != "lines"]
 
 
 def _value_field(name: str, explicit: str | None) -> str:
     if explicit:
         return explicit
     cited = [f["name"] for f in fields(name) if f.get("cited")]
-    if len(cited) != 1:
-        raise NotComputable(f"{name} has several value fields {cited}; name one as {name}[...].field")
-    return cited[0]
+    if not cited:
+        raise NotComputable(f"{name} has no value field")
+    # the first cited field is the dataset's value (employed, index, value, jobs ...); others must be named
+    return "value" if "value" in cited else cited[0]
 
 
 def lookup(datasets: dict[str, pd.DataFrame], name: str, keys: list[str], field: str | None, prefer_source: str | None):
@@ -89,11 +92,23 @@ def _refs(expression: str, datasets, prefer_source):
     py = REF_RE.sub(repl, expression)
     if not names:
         raise NotComputable("no dataset reference in the expression")
-    try:
-        tree = ast.parse(py, mode="eval")
-    except SyntaxError as exc:
-        raise NotComputable(f"not an arithmetic expression: {expression!r}") from exc
-    return tree, names
+    for candidate in _candidates(py):
+        try:
+            return ast.parse(candidate, mode="eval"), names
+        except SyntaxError:
+            continue
+    raise NotComputable(f"not an arithmetic expression: {expression!r}")
+
+
+def _candidates(py: str):
+    """The expression, then without a trailing worked example ('= 1084 / 5700 = 19') or note ('(…)')."""
+    yield py
+    head = py.split(" = ")[0]
+    yield head
+    while "(" in head:
+        head = head[: head.rfind("(")].rstrip()
+        if "_v" in head:
+            yield head
 
 
 def _ev(node, env, expression):
@@ -152,6 +167,81 @@ def agrees(reproduced: float, published: float, decimals: int, slack: float = 0.
     return abs(reproduced - published) <= half + slack + 1e-9 * max(1.0, abs(published))
 
 
+APPROX_REL = 0.05  # 'om lag 700' for 704: a printed approximation matches within 5 %
+
+
+def qualified_agrees(reproduced: float, published: float, decimals: int, qualifier: str | None) -> bool:
+    """Agreement with a qualified printed value: approx within 5 %, over above it, under below it
+    (each within 25 % resp. 10 %, so 'over 80 %' is not satisfied by 100 %)."""
+    q = qualifier if qualifier and str(qualifier) not in ("<NA>", "nan") else "exact"
+    if q == "exact":
+        return agrees(reproduced, published, decimals)
+    scale = abs(published) or 1.0
+    if q == "approx":
+        return abs(reproduced - published) <= APPROX_REL * scale + 0.5 * 10 ** (-decimals)
+    if q == "over":
+        return published <= reproduced <= published + 0.25 * scale
+    if q == "under":
+        return published - 0.10 * scale <= reproduced <= published
+    raise ValueError(f"unknown qualifier {qualifier!r}")
+
+
+UNPRINTED_BASE = "firms in 1998 (not printed)"
+
+
+def implied_base_interval(expression: str, printed: float, decimals: int, datasets, prefer_source=None):
+    """For 'k * <counts> / firms in 1998 (not printed)': the range of the unprinted 1998 stock
+    consistent with the printed rate (counts are exact, the rate is rounded)."""
+    numerator = evaluate(expression.replace(f"/ {UNPRINTED_BASE}", "").strip(), datasets, prefer_source)
+    half = 0.5 * 10 ** (-decimals)
+    lo_rate, hi_rate = printed - half, printed + half
+    if numerator == 0:
+        return (0.0, math.inf) if lo_rate <= 0 <= hi_rate else None
+    bounds = []
+    for rate in (lo_rate, hi_rate):
+        if rate == 0 or (rate > 0) != (numerator > 0):
+            bounds.append(math.inf)
+        else:
+            bounds.append(numerator / rate)
+    lo, hi = min(bounds), max(bounds)
+    return (max(lo, 0.0), hi)
+
+
+def _has_errata(row) -> bool:
+    err = row.get("errata_id")
+    return err is not None and str(err) not in ("", "<NA>", "nan")
+
+
+def _unprinted_base_status(rows: list[dict], datasets) -> dict[str, tuple[str, str]]:
+    """Rates over an unprinted 1998 stock (entry %, net %, turbulence of one table row).
+
+    The rows without an errata id define the stock range they all allow; each rate is
+    consistent when its own range meets that common range. A rate outside it is a
+    mismatch -- or source-inconsistent when the errata record it.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        if UNPRINTED_BASE in str(row["computed_from"]):
+            groups.setdefault((row["area"], row.get("industry_id"), row["period"], row["source"]), []).append(row)
+    out = {}
+    for members in groups.values():
+        ivs = {}
+        for row in members:
+            try:
+                ivs[row["pv_id"]] = implied_base_interval(str(row["computed_from"]), float(row["value"]),
+                                                          int(row["decimals"]), datasets, row["source"])
+            except NotComputable as exc:
+                out[row["pv_id"]] = ("not-computable", str(exc))
+        clean = [ivs[r["pv_id"]] for r in members if r["pv_id"] in ivs and not _has_errata(r) and ivs[r["pv_id"]]]
+        lo = max((iv[0] for iv in clean), default=0.0)
+        hi = min((iv[1] for iv in clean), default=math.inf)
+        for pv_id, iv in ivs.items():
+            ok = iv is not None and lo <= hi and max(iv[0], lo) <= min(iv[1], hi)
+            detail = f"unprinted 1998 stock allowed by the row's other rates: [{lo:.1f}, {hi:.1f}]; by this rate: {iv}"
+            out[pv_id] = ("match-within-rounding" if ok else "inconsistent", detail)
+    return out
+
+
 def reproduce_all(datasets: dict[str, pd.DataFrame]) -> list[Reproduction]:
     """Recompute every machine-computable published value.
 
@@ -162,9 +252,19 @@ def reproduce_all(datasets: dict[str, pd.DataFrame]) -> list[Reproduction]:
     ``not-computable`` when ``computed_from`` is prose or names missing data.
     """
     out = []
-    for row in datasets["published_values"].to_dict("records"):
+    rows = datasets["published_values"].to_dict("records")
+    based = _unprinted_base_status(rows, datasets)
+    for row in rows:
         pub, dec = float(row["value"]), int(row["decimals"])
         expr, src = str(row["computed_from"]), row.get("source")
+        err = row.get("errata_id")
+        has_err = err is not None and str(err) not in ("", "<NA>", "nan")
+        if row["pv_id"] in based:
+            status, detail = based[row["pv_id"]]
+            if status == "inconsistent":
+                status = "source-inconsistent" if has_err else "mismatch"
+            out.append(Reproduction(row["pv_id"], pub, dec, None, status, detail))
+            continue
         try:
             val = evaluate(expr, datasets, src)
             lo, hi = evaluate_interval(expr, datasets, src)
@@ -174,7 +274,11 @@ def reproduce_all(datasets: dict[str, pd.DataFrame]) -> list[Reproduction]:
         half = 0.5 * 10 ** (-dec)
         err = row.get("errata_id")
         has_err = err is not None and str(err) not in ("", "<NA>", "nan")
-        if agrees(val, pub, dec):
+        qual = row.get("qualifier")
+        qualified = qual is not None and str(qual) not in ("", "<NA>", "nan", "exact")
+        if qualified and qualified_agrees(val, pub, dec, qual):
+            status = "match-approx"
+        elif not qualified and agrees(val, pub, dec):
             status = "match"
         elif lo - half - 1e-9 <= pub <= hi + half + 1e-9:
             status = "match-within-rounding"
