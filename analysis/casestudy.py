@@ -35,6 +35,10 @@ SECTION_TITLES = {
 }
 
 
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in str(text).lower()).strip("-")
+
+
 def _say(text: str) -> None:
     """Show Markdown in a notebook, plain text elsewhere."""
     try:
@@ -235,7 +239,7 @@ def employment_change(case: Case, area: str | None = None, source: str = "Tabell
             if value is None:
                 continue
             pub = _published(case, area, industry, measure, period, source)
-            case.findings.record(f"employment.{area}.{industry}.{measure}.{period}", value, unit,
+            case.findings.record(f"employment.{area}.{industry}.{measure}.{period}.{_slug(source)}", value, unit,
                                  f"{measure} of employment in {industry}, {area}, {period} ({source} levels)",
                                  published=pub)
     return pd.DataFrame(rows)
@@ -506,7 +510,7 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     case.table(wide, f"{question}-ranks")
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(wide) + 1.5))
     sns.stripplot(data=r, y="label_en", x="rank", hue="firm_group", ax=ax, size=8, jitter=False, dodge=True)
-    ax.set(title=f"{case.region.name}: {title}", xlabel="rank (1 = most important; ties share a rank)", ylabel="")
+    ax.set(title=f"{case.region.name}: {title}", xlabel="rank (1 = most important; ties share a rank)", ylabel="item")
     ax.invert_xaxis()
     case.figure(fig, f"{question}-ranks", citation(r))
     groups = sorted(r["firm_group"].unique())
@@ -514,7 +518,7 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
         agr = sv.agreement(r.assign(question=question), by="firm_group")
         if not agr.empty:
             case.table(agr, f"{question}-agreement")
-            for a in agr.to_dict("records"):
+            for a in agr[agr["defined"].fillna(False)].to_dict("records"):
                 case.findings.record(f"{question}.tau.{a['a']}.{a['b']}", round(float(a["tau"]), 4), "Kendall tau",
                                      f"Rank agreement ({question}) between {a['a']} and {a['b']} over {a['n']} common items")
         else:
@@ -535,13 +539,9 @@ def survey_indicators(case: Case, indicators: list[str] | None = None) -> pd.Dat
                "share_pct": r["share_pct"], "qualifier": r["qualifier"], "description": r["description"],
                "source": r["source"], "lines": r["lines"]}
         n = r["n"] if pd.notna(r["n"]) else None
-        if n:
-            if pd.notna(r["count"]):
-                res = sv.proportion_test(int(r["count"]), int(n), 0.5)
-            elif pd.notna(r["share_pct"]):
-                res = sv.share_ci_from_pct(float(r["share_pct"]), int(n))
-            else:
-                res = None
+        # intervals only for shares of firms with a printed count (shares of turnover are not binomial)
+        if n and pd.notna(r["count"]):
+            res = sv.proportion_test(int(r["count"]), int(n), 0.5)
             if res is not None:
                 out.update({"ci_low_pct": round(100 * res["ci_low"], 1), "ci_high_pct": round(100 * res["ci_high"], 1)})
                 case.findings.record(f"survey.{r['indicator']}.{r['firm_group']}.share", round(100 * res["share"], 2),
@@ -552,30 +552,55 @@ def survey_indicators(case: Case, indicators: list[str] | None = None) -> pd.Dat
     return table
 
 
-def innovator_test(case: Case, indicator: str, reference_indicator: str) -> dict | None:
-    """Region's innovator share against the printed national share of the same industries (proportion z-test)."""
-    si = case.rows("survey_indicators")
-    mine = si[si["indicator"] == indicator]
-    ref = si[si["indicator"] == reference_indicator]
-    if mine.empty or ref.empty:
-        return None
-    m, rf = mine.iloc[0], ref.iloc[0]
-    n = case.data["survey_respondents"].query("region_id == @case.rid and measure == 'responded' and firm_group == 'all'")
-    n_firms = int(m["n"]) if pd.notna(m["n"]) else (int(n["n"].iloc[0]) if not n.empty else None)
-    if n_firms is None:
-        case.say("No number of responding firms is printed, so no confidence interval can be computed.")
-        return None
-    if pd.notna(m["count"]):
-        res = sv.proportion_test(int(m["count"]), n_firms, float(rf["share_pct"]) / 100)
-    else:
-        res = sv.share_ci_from_pct(float(m["share_pct"]), n_firms, p0=float(rf["share_pct"]) / 100)
-    case.say(f"{m['description']}: **{100 * res['share']:.0f} %** of {n_firms} firms (95 % Wilson interval "
-             f"{100 * res['ci_low']:.0f}–{100 * res['ci_high']:.0f} %) against **{rf['share_pct']:.0f} %** "
-             f"for the same industries nationally; one-sample z-test p = {res['p_value']:.3g}."
-             + (" The count is reconstructed from the printed percentage and N." if pd.isna(m["count"]) else ""))
-    case.findings.record(f"survey.{indicator}.vs.{reference_indicator}.p", round(float(res["p_value"]), 6), "p-value",
-                         f"z-test of {indicator} against {reference_indicator}")
-    return res
+def _respondents(case: Case, firm_group: str) -> int | None:
+    sr = case.data["survey_respondents"]
+    hit = sr[(sr["region_id"] == case.rid) & (sr["measure"] == "responded") & (sr["firm_group"] == firm_group)
+             & sr["question"].isna()]
+    return int(hit["n"].iloc[0]) if not hit.empty else None
+
+
+def innovator_tests(case: Case) -> list[dict]:
+    """The region's printed shares of firms against the printed national share of the same industries.
+
+    National references are the ``norway`` rows of ``survey_indicators`` with the same
+    indicator and the same firm group, or a firm group named after the region (e.g.
+    ``halden-ict-industries``). Where the source prints a range (25-30 %), the end closest
+    to the region's share is used, so the test is conservative. N is the printed N of the
+    group, or the region's respondents when the group is all firms; without an N there is
+    no test, and the notebook says so.
+    """
+    si = case.data["survey_indicators"]
+    mine = si[(si["region_id"] == case.rid) & si["share_pct"].notna() | (si["region_id"] == case.rid) & si["count"].notna()]
+    nat = si[si["region_id"] == "norway"]
+    results = []
+    for r in mine.to_dict("records"):
+        refs = nat[(nat["indicator"] == r["indicator"])
+                   & ((nat["firm_group"] == r["firm_group"]) | nat["firm_group"].str.startswith(f"{case.rid}-"))]
+        if refs.empty:
+            continue
+        n = int(r["n"]) if pd.notna(r["n"]) else (_respondents(case, "all") if r["firm_group"] == "all" else None)
+        share = (100 * r["count"] / r["n"]) if pd.notna(r["count"]) and pd.notna(r["n"]) else float(r["share_pct"])
+        ref = refs.iloc[(refs["share_pct"] - share).abs().argsort().iloc[0]]
+        if n is None:
+            case.say(f"{r['description']}: {share:.0f} % against {ref['share_pct']:.0f} % nationally "
+                     f"({ref['description']}); the source prints no number of firms for this group, so no test.")
+            continue
+        try:
+            res = (sv.proportion_test(int(r["count"]), n, float(ref["share_pct"]) / 100) if pd.notna(r["count"])
+                   else sv.share_ci_from_pct(float(r["share_pct"]), n, p0=float(ref["share_pct"]) / 100))
+        except ValueError as exc:
+            case.say(f"{r['description']}: no test ({exc}).")
+            continue
+        note = " The count is rebuilt from the printed percentage and N." if pd.isna(r["count"]) else ""
+        case.say(f"{r['description']}: **{100 * res['share']:.0f} %** of {n} firms (95 % Wilson interval "
+                 f"{100 * res['ci_low']:.0f}–{100 * res['ci_high']:.0f} %) against **{ref['share_pct']:.0f} %** "
+                 f"nationally ({ref['description']}); one-sample z-test p = {res['p_value']:.2g}.{note}")
+        case.findings.record(f"survey.{r['indicator']}.{r['firm_group']}.vs-national.p", float(res["p_value"]),
+                             "p-value", f"z-test of {r['indicator']} ({r['firm_group']}) against the national share")
+        results.append(res)
+    if not results and not mine.empty:
+        case.say("No printed share of this region has both a number of firms and a printed national share to test against.")
+    return results
 
 
 def partner_locations(case: Case) -> pd.DataFrame:

@@ -10,7 +10,9 @@ Status of a finding:
 
 * ``match``                the reproduced value lies within half a unit of the
                            printed value's last decimal (plus ``tolerance``): it
-                           prints as the published number;
+                           prints as the published number; or, when an
+                           ``interval`` is given (inputs that are roundings
+                           themselves), some value in it does (``matched_by``);
 * ``mismatch``             it does not;
 * ``source-inconsistent``  it does not, and the published value has an errata
                            row (the source contradicts itself there);
@@ -39,7 +41,8 @@ DOC_SHORT_NAMES: dict[str, str] = {
 STATUSES = ("match", "mismatch", "source-inconsistent", "no-published-value")
 PUBLISHED_FIELDS = ("pv_id", "value", "decimals", "doc", "source", "lines", "errata_id")
 # Counts and ranks must be reproduced exactly by `verify`; everything else to float noise.
-EXACT_UNITS = frozenset({"count", "firms", "persons", "employed", "jobs", "rank", "items", "inhabitants", "people"})
+EXACT_UNITS = frozenset({"count", "firms", "persons", "employed", "jobs", "rank", "items", "inhabitants", "people",
+                         "events", "year", "suppliers", "answers"})
 FLOAT_RTOL = 1e-9
 SIGNIFICANT_DIGITS = 10
 
@@ -76,13 +79,21 @@ def _published(row) -> dict | None:
     return {f: _clean(row.get(f)) for f in PUBLISHED_FIELDS}
 
 
-def status_of(value: float, published: dict | None, tolerance: float = 0.0, errata_id: str | None = None) -> str:
-    """Compare a reproduced value with a published row (see the module docstring)."""
+def status_of(value: float, published: dict | None, tolerance: float = 0.0, errata_id: str | None = None,
+              interval: tuple[float, float] | None = None) -> str:
+    """Compare a reproduced value with a published row (see the module docstring).
+
+    ``interval`` is the range the value can take when its inputs are themselves
+    roundings (e.g. register counts ± 0.5): it matches when any value in it
+    prints as the published number.
+    """
     if published is None:
         return "no-published-value"
     half_unit = 0.5 * 10.0 ** -int(published["decimals"])
     slack = half_unit + tolerance + 1e-9 * max(1.0, abs(published["value"]))  # float noise at the boundary
     if abs(value - published["value"]) <= slack:
+        return "match"
+    if interval is not None and interval[0] - slack <= published["value"] <= interval[1] + slack:
         return "match"
     return "source-inconsistent" if (errata_id or published.get("errata_id")) else "mismatch"
 
@@ -101,6 +112,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for everyone to read
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -115,12 +127,14 @@ class Findings:
         self._items: dict[str, dict] = {}
 
     def record(self, finding_id: str, value, unit: str, description: str, published=None,
-               tolerance: float | None = None, citation: str | None = None, errata_id: str | None = None) -> dict:
+               tolerance: float | None = None, citation: str | None = None, errata_id: str | None = None,
+               interval: tuple[float, float] | None = None) -> dict:
         """Record one reproduced number and return the record (with its status).
 
         ``published`` is a ``published_values`` row (dict or Series); ``tolerance``
-        is added to the printed rounding half-unit (default 0). Raises on a
-        duplicate id or a non-finite value.
+        is added to the printed rounding half-unit (default 0); ``interval`` is
+        the value's range when its inputs are roundings (see :func:`status_of`).
+        Raises on a duplicate id or a non-finite value.
         """
         if not isinstance(finding_id, str) or not finding_id.strip():
             raise ValueError(f"finding id must be a non-empty string, got {finding_id!r}")
@@ -130,23 +144,34 @@ class Findings:
         tol = 0.0 if tolerance is None else _finite(tolerance, "tolerance")
         if tol < 0:
             raise ValueError(f"tolerance must be >= 0, got {tol}")
+        if interval is not None:
+            interval = (_finite(interval[0], "interval low"), _finite(interval[1], "interval high"))
+            if interval[0] > interval[1]:
+                raise ValueError(f"interval {interval} runs backwards")
         pub = _published(published)
-        status = status_of(value, pub, tol, errata_id)
+        status = status_of(value, pub, tol, errata_id, interval)
+        by_value = status == "match" and status_of(value, pub, tol, errata_id) == "match"
         item = {
             "id": finding_id, "region": self.region, "notebook": self.notebook, "value": _clean(value),
             "unit": unit, "description": description, "status": status, "published": pub,
             "tolerance": _clean(tol), "difference": _clean(value - pub["value"]) if pub else None,
+            "interval": [_clean(x) for x in interval] if interval is not None else None,
+            "matched_by": ("value" if by_value else "interval") if status == "match" else None,
             "citation": citation or _citation(pub), "errata_id": errata_id or (pub or {}).get("errata_id"),
         }
         self._items[finding_id] = item
         return item
 
+    def published_ids(self) -> set[str]:
+        """pv_ids of the published values already compared with."""
+        return {r["published"]["pv_id"] for r in self._items.values() if r["published"] and r["published"]["pv_id"]}
+
     def records(self) -> list[dict]:
         return [self._items[k] for k in sorted(self._items)]
 
     def to_json(self) -> str:
-        doc = {"region": self.region, "notebook": self.notebook, "findings": self.records()}
-        return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        # a list of self-describing records: pipeline.merge_findings concatenates the notebooks' lists
+        return json.dumps(self.records(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self) -> Path:
         """Write ``output_dir/findings/<notebook>.json`` atomically; same findings -> same bytes."""
@@ -175,13 +200,24 @@ def write_table(df: pd.DataFrame, output_dir, notebook: str, name: str, float_fo
 
 
 def load_findings(path) -> dict[str, dict]:
-    """Read a findings JSON into {finding id: record}."""
+    """Read a findings JSON (one notebook's or a region's merged list) into {finding id: record}.
+
+    Ids repeat across notebooks in a merged file, so keys there are '<notebook>/<id>'.
+    """
     path = Path(path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"no findings file at {path}: run the notebook first") from exc
-    return {r["id"]: r for r in doc["findings"]}
+    records = doc["findings"] if isinstance(doc, dict) else doc
+    notebooks = {r.get("notebook") for r in records}
+    key = (lambda r: r["id"]) if len(notebooks) <= 1 else (lambda r: f"{r['notebook']}/{r['id']}")
+    out: dict[str, dict] = {}
+    for r in records:
+        if key(r) in out:
+            raise ValueError(f"{path}: finding {key(r)!r} appears twice")
+        out[key(r)] = r
+    return out
 
 
 def _as_records(obj) -> dict[str, dict]:
@@ -230,6 +266,12 @@ def compare_findings(reproduced, recorded, tolerances: Mapping[str, float] | Non
 
 
 __all__ = [
-    "EXACT_UNITS", "Findings", "STATUSES", "compare_findings", "default_tolerance", "load_findings",
-    "status_of", "write_table",
+    "EXACT_UNITS",
+    "STATUSES",
+    "Findings",
+    "compare_findings",
+    "default_tolerance",
+    "load_findings",
+    "status_of",
+    "write_table",
 ]

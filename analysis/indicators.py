@@ -229,22 +229,21 @@ def shares(values) -> pd.Series:
 
 
 def _aligned_shares(a, b) -> tuple[pd.Series, pd.Series]:
+    """Both distributions as shares over the same industries (levels are normalised, shares pass unchanged)."""
     a, b = _counts(a, "shares_region"), _counts(b, "shares_reference")
     if set(a.index) != set(b.index):
         raise MissingKey(f"the two distributions cover different industries: only in region "
                          f"{sorted(set(a.index) - set(b.index), key=str)}, only in reference "
                          f"{sorted(set(b.index) - set(a.index), key=str)}")
-    for s, n in ((a, "shares_region"), (b, "shares_reference")):
-        if abs(s.sum() - 1.0) > 1e-6:
-            raise ValueError(f"{n} sums to {s.sum():.6g}, not 1: pass shares (see shares()), not levels")
-    return a, b.reindex(a.index)
+    return shares(a), shares(b).reindex(a.index)
 
 
 def krugman(shares_region, shares_reference) -> float:
     """Krugman dissimilarity (specialisation) index ``K = sum_i |s_ij - s_i|``, range 0..2.
 
     ``s_ij`` is industry i's share of region j's employment, ``s_i`` its share
-    in the reference. Read: 0 = identical industry structure, 2 = no industry
+    in the reference; levels may be passed instead (each side is divided by
+    its own total, which leaves shares unchanged). Read: 0 = identical industry structure, 2 = no industry
     in common. Krugman (1991), *Geography and Trade*; REAT ``krugman.spec``
     (same 0..2 scale). Half of it is :func:`hoover`.
     """

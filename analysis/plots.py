@@ -99,6 +99,7 @@ def _atomic_save(fig, path: Path, **kwargs) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, bbox_inches="tight", **kwargs)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for everyone to read
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -136,35 +137,37 @@ def _new(ax, figsize=None):
 
 
 def timeline(events: pd.DataFrame, title: str, phase_order=None, label_col: str = "event_id"):
-    """Dated events on a year axis, one row and colour per phase; undated events listed beside.
+    """Dated events on a year axis, one row per event (oldest on top), coloured by phase.
 
-    ``events``: history_events rows (year, year_end, precision, phase, event_id).
-    Periods (``year_end``) are drawn as bars from year to year_end.
+    ``events``: history_events rows (year, year_end, phase and ``label_col``).
+    Periods (``year_end``) are drawn as bars from year to year_end. The panel
+    beside the axis holds the phase legend and lists the events without a year,
+    which are not placed on the axis.
     """
-    dated = events[events["year"].notna()].sort_values("year")
+    import textwrap
+
+    dated = events[events["year"].notna()].sort_values(["year", label_col])
     undated = events[events["year"].isna()]
-    phases = list(phase_order) if phase_order is not None else list(dict.fromkeys(dated["phase"].fillna("(no phase)")))
+    phase = dated["phase"].astype("object").where(dated["phase"].notna(), "(no phase)")
+    phases = list(phase_order) if phase_order is not None else list(dict.fromkeys(phase))
     colours = dict(zip(phases, sns.color_palette(PALETTE, max(len(phases), 1))))
-    ncols = 2 if len(undated) else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(10, 1.2 + 0.6 * max(len(phases), 2)), squeeze=False,
-                             gridspec_kw={"width_ratios": [3, 1][:ncols]})
-    ax = axes[0, 0]
-    for _, ev in dated.iterrows():
-        phase = ev["phase"] if pd.notna(ev["phase"]) else "(no phase)"
-        y = phases.index(phase) if phase in phases else len(phases)
-        end = ev["year_end"] if "year_end" in ev and pd.notna(ev["year_end"]) else ev["year"]
-        ax.plot([ev["year"], end], [y, y], color=colours.get(phase, "0.5"), lw=6 if end != ev["year"] else 0,
-                solid_capstyle="butt")
-        ax.plot(ev["year"], y, "o", color=colours.get(phase, "0.5"))
-        ax.annotate(str(ev[label_col]), (ev["year"], y), xytext=(0, 6), textcoords="offset points",
-                    rotation=30, fontsize="x-small", ha="left")
-    ax.set_yticks(range(len(phases)), phases)
-    ax.set(title=title, xlabel="Year", ylabel="Phase")
+    fig, (ax, side) = plt.subplots(1, 2, figsize=(11, 1.5 + 0.25 * max(len(dated), 6)),
+                                   gridspec_kw={"width_ratios": [2.2, 1]})
+    for y, (ev, ph) in enumerate(zip(dated.to_dict("records"), phase)):
+        end = ev.get("year_end") if pd.notna(ev.get("year_end")) else ev["year"]
+        if end != ev["year"]:
+            ax.plot([ev["year"], end], [y, y], color=colours.get(ph, "0.5"), lw=5, solid_capstyle="butt")
+        ax.plot(ev["year"], y, "o", color=colours.get(ph, "0.5"))
+    ax.set_yticks(range(len(dated)), dated[label_col].astype(str).tolist(), fontsize="x-small")
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="Year", ylabel="Event")
+    side.axis("off")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=colours[p]) for p in phases]
+    side.legend(handles, [textwrap.fill(str(p), 38) for p in phases], title="Phase", loc="upper left",
+                fontsize="x-small", frameon=False)
     if len(undated):
-        side = axes[0, 1]
-        side.axis("off")
-        side.set_title("Undated", loc="left")
-        side.text(0, 1, "\n".join(f"• {x}" for x in undated[label_col].astype(str)), va="top", fontsize="x-small",
+        listing = "\n".join(textwrap.fill(f"• {x}", 45) for x in undated[label_col].astype(str))
+        side.text(0, 0.35, "Undated (not on the axis)\n" + listing, va="top", fontsize="x-small",
                   transform=side.transAxes)
     return fig
 

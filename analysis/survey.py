@@ -3,7 +3,7 @@
 Families
 --------
 ranks      :func:`competition_ranks`, :func:`printed_ranks`, :func:`is_competition_ranking`
-agreement  :func:`kendall_tau`, :func:`kendall_w`, :func:`agreement_between_groups`,
+agreement  :func:`kendall_tau`, :func:`kendall_w`, :func:`agreement`, :func:`agreement_between_groups`,
            :func:`agreement_between_towns`
 shares     :func:`proportion_test`, :func:`two_proportion_test`, :func:`share_ci_from_pct`
 
@@ -34,6 +34,18 @@ RANKING_COLUMNS = ("region_id", "question", "firm_group", "item_id", "rank")
 
 class InsufficientData(ValueError):
     """Too few items or respondents for the statistic."""
+
+
+class _Result:
+    """Results read as attributes (``res.tau``) or keys (``res["tau"]``)."""
+
+    def __getitem__(self, key: str):
+        if key not in self.__dataclass_fields__:
+            raise KeyError(f"{type(self).__name__} has no field {key!r}; fields: {list(self.__dataclass_fields__)}")
+        return getattr(self, key)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 # ---------------------------------------------------------------- ranks
@@ -80,13 +92,10 @@ def printed_ranks(rankings: pd.DataFrame, region_id: str, question: str, firm_gr
 # ---------------------------------------------------------------- agreement
 
 @dataclass(frozen=True)
-class TauResult:
+class TauResult(_Result):
     tau: float
     p_value: float
     n_common: int
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def kendall_tau(ranks_a, ranks_b) -> TauResult:
@@ -100,6 +109,8 @@ def kendall_tau(ranks_a, ranks_b) -> TauResult:
     """
     a, b = pd.Series(ranks_a), pd.Series(ranks_b)
     for s, n in ((a, "ranks_a"), (b, "ranks_b")):
+        if s.index.duplicated().any():
+            raise ValueError(f"{n} ranks items {sorted(s.index[s.index.duplicated()].unique())} twice")
         if s.isna().any():
             raise ValueError(f"{n} has missing ranks for {list(s.index[s.isna()])}")
     common = sorted(set(a.index) & set(b.index), key=str)
@@ -113,16 +124,13 @@ def kendall_tau(ranks_a, ranks_b) -> TauResult:
 
 
 @dataclass(frozen=True)
-class WResult:
+class WResult(_Result):
     w: float
     chi2: float
     df: int
     p_value: float
     m_raters: int
     n_items: int
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def kendall_w(rank_matrix: pd.DataFrame) -> WResult:
@@ -162,30 +170,33 @@ def _pairs(rankings: pd.DataFrame, by: list[str], pair_col: str, basis: str | No
     if missing:
         raise ValueError(f"rankings frame lacks columns {missing}")
     data = rankings if basis is None or "basis" not in rankings.columns else rankings[rankings["basis"] == basis]
+    # the same rank printed twice (table and text) is no conflict; two different ranks are
+    data = data.drop_duplicates([*by, pair_col, "item_id", "rank"])
     rows = []
     for key, grp in data.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        if grp.duplicated([pair_col, "item_id"]).any():
-            raise ValueError(f"{dict(zip(by, key))}: an item is ranked twice in one {pair_col}; choose a source")
+        dup = grp.duplicated([pair_col, "item_id"], keep=False)
+        if dup.any():
+            raise ValueError(f"{dict(zip(by, key))}: items {sorted(grp.loc[dup, 'item_id'].unique())} have two "
+                             f"different ranks in one {pair_col}; choose a source or basis")
         ranks = {g: sub.set_index("item_id")["rank"] for g, sub in grp.groupby(pair_col, sort=True)}
         for a, b in combinations(sorted(ranks), 2):
             row = dict(zip(by, key), a=a, b=b)
             try:
                 res = kendall_tau(ranks[a], ranks[b])
-                row.update(tau=res.tau, p_value=res.p_value, n_common=res.n_common, defined=True)
+                row.update(tau=res.tau, p_value=res.p_value, n=res.n_common, defined=True)
             except (InsufficientData, UndefinedIndicator):
-                n_common = len(set(ranks[a].index) & set(ranks[b].index))
-                row.update(tau=pd.NA, p_value=pd.NA, n_common=n_common, defined=False)
+                row.update(tau=pd.NA, p_value=pd.NA, n=len(set(ranks[a].index) & set(ranks[b].index)), defined=False)
             rows.append(row)
-    out = pd.DataFrame(rows, columns=[*by, "a", "b", "tau", "p_value", "n_common", "defined"])
-    return out.astype({"tau": "Float64", "p_value": "Float64", "n_common": "Int64", "defined": "boolean"})
+    out = pd.DataFrame(rows, columns=[*by, "a", "b", "tau", "p_value", "n", "defined"])
+    return out.astype({"tau": "Float64", "p_value": "Float64", "n": "Int64", "defined": "boolean"})
 
 
 def agreement_between_groups(rankings: pd.DataFrame, basis: str | None = "table") -> pd.DataFrame:
     """Kendall's tau for every pair of firm groups within each region and question.
 
     Input: tidy rankings (region_id, question, firm_group, item_id, rank).
-    Output: region_id, question, a, b, tau, p_value, n_common, defined. Pairs
+    Output: region_id, question, a, b, tau, p_value, n (common items), defined. Pairs
     with fewer than 3 common items are kept with ``<NA>`` tau and
     ``defined = False``, so the table shows which comparisons the data cannot make.
     """
@@ -209,6 +220,21 @@ def agreement_between_towns(rankings: pd.DataFrame, groups: dict[str, str] | Non
     return _pairs(data, ["question", "firm_group"], "region_id", basis)
 
 
+def agreement(rankings: pd.DataFrame, by: str = "firm_group", groups: dict[str, str] | None = None,
+              basis: str | None = None) -> pd.DataFrame:
+    """Pairwise rank agreement: ``by="firm_group"`` (groups within a town) or ``by="region_id"`` (towns).
+
+    Dispatches to :func:`agreement_between_groups` / :func:`agreement_between_towns`;
+    ``basis=None`` uses table and text ranks alike (identical duplicates are
+    merged, conflicting ones raise).
+    """
+    if by == "firm_group":
+        return agreement_between_groups(rankings, basis=basis)
+    if by == "region_id":
+        return agreement_between_towns(rankings, groups=groups, basis=basis)
+    raise ValueError(f"by must be 'firm_group' or 'region_id', got {by!r}")
+
+
 # ---------------------------------------------------------------- shares
 
 def _group_size(count, n, label: str = "") -> tuple[int, int]:
@@ -223,7 +249,7 @@ def _group_size(count, n, label: str = "") -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class ProportionResult:
+class ProportionResult(_Result):
     count: int
     n: int
     share: float
@@ -233,9 +259,6 @@ class ProportionResult:
     p_value: float
     p0: float
     note: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def proportion_test(count, n, p0: float = 0.5, alpha: float = 0.05) -> ProportionResult:
@@ -259,7 +282,7 @@ def proportion_test(count, n, p0: float = 0.5, alpha: float = 0.05) -> Proportio
 
 
 @dataclass(frozen=True)
-class TwoProportionResult:
+class TwoProportionResult(_Result):
     share1: float
     share2: float
     difference: float
@@ -269,9 +292,6 @@ class TwoProportionResult:
     p_value: float
     n1: int
     n2: int
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def two_proportion_test(count1, n1, count2, n2, alpha: float = 0.05) -> TwoProportionResult:
@@ -310,7 +330,8 @@ def share_ci_from_pct(share_pct, n, decimals: int = 0, p0: float = 0.5, alpha: f
     exact = count / c_total * 100.0
     if not interval_consistent(pct, decimals, exact, exact):
         raise ValueError(f"{pct} % of n = {c_total:g} is not a whole number of firms "
-                         f"(nearest {count} of {c_total:g} = {exact:.{decimals + 2}f} %)")
+                         f"(nearest {count} of {c_total:g} = {exact:.{decimals + 2}f} %): the printed share is "
+                         "not a share of these n firms (a share of turnover? another N?)")
     res = proportion_test(count, c_total, p0=p0, alpha=alpha)
     note = f"count reconstructed as round({pct:g} % x {c_total:g}) = {count}; the source prints no count"
     return ProportionResult(**{**res.as_dict(), "note": note})
@@ -318,6 +339,6 @@ def share_ci_from_pct(share_pct, n, decimals: int = 0, p0: float = 0.5, alpha: f
 
 __all__ = [
     "InsufficientData", "ProportionResult", "TauResult", "TwoProportionResult", "WResult",
-    "agreement_between_groups", "agreement_between_towns", "competition_ranks", "is_competition_ranking",
+    "agreement", "agreement_between_groups", "agreement_between_towns", "competition_ranks", "is_competition_ranking",
     "kendall_tau", "kendall_w", "printed_ranks", "proportion_test", "share_ci_from_pct", "two_proportion_test",
 ]

@@ -178,13 +178,17 @@ def test_krugman_and_hoover():
     assert krugman(pd.Series({"a": 1.0, "b": 0.0}), pd.Series({"a": 0.0, "b": 1.0})) == 2.0
 
 
-def test_specialisation_refuses_levels_and_mismatched_industries():
-    with pytest.raises(ValueError, match="shares"):
-        krugman(pd.Series({"a": 5, "b": 3}), pd.Series({"a": 0.5, "b": 0.5}))
+def test_specialisation_accepts_levels_and_refuses_mismatched_industries():
+    # levels 5, 3, 2 vs 2, 3, 5 are the shares above times 10: same index
+    assert krugman(pd.Series({"a": 5, "b": 3, "c": 2}), pd.Series({"a": 2, "b": 3, "c": 5})) == pytest.approx(0.6)
     with pytest.raises(MissingKey, match="c"):
         hoover(pd.Series({"a": 0.5, "b": 0.5}), pd.Series({"a": 0.5, "c": 0.5}))
     with pytest.raises(UndefinedIndicator):
         shares([0, 0])
+    with pytest.raises(UndefinedIndicator):
+        krugman(pd.Series({"a": 0, "b": 0}), pd.Series({"a": 1, "b": 1}))
+    with pytest.raises(ValueError):
+        hoover(pd.Series({"a": -1, "b": 2}), pd.Series({"a": 1, "b": 1}))
 
 
 # ---------------------------------------------------------------- shift-share

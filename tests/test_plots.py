@@ -6,11 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
 
-from analysis import plots  # noqa: E402
+from analysis import plots
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +51,7 @@ def test_save_figure_writes_png_and_svg_byte_identical(tmp_path):
     paths = plots.save_figure(fig, tmp_path, "horten-production", "ict", ("nibr-2005-11", "Tabell 4.1"))
     assert paths["png"] == tmp_path / "figures" / "horten-production--ict.png"
     assert paths["svg"].exists()
+    assert paths["png"].stat().st_mode & 0o777 == 0o644
     first = {k: digest(p) for k, p in paths.items()}
     plots.save_figure(fig, tmp_path, "horten-production", "ict", ("nibr-2005-11", "Tabell 4.1"))
     assert {k: digest(p) for k, p in paths.items()} == first
@@ -117,7 +118,8 @@ def test_timeline_lists_undated_events_separately(tmp_path):
     fig = plots.timeline(events, "Horten: history")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any("tradition" in t for t in texts)
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["naval base", "electronics"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["navy-yard", "electronics"]  # oldest first
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["naval base", "electronics"]
     plots.save_figure(fig, tmp_path, "nb", "timeline", ("nibr-2005-11", "§4.2"))
 
 

@@ -10,6 +10,7 @@ from scipy import stats
 from analysis.indicators import MissingKey, UndefinedIndicator
 from analysis.survey import (
     InsufficientData,
+    agreement,
     agreement_between_groups,
     agreement_between_towns,
     competition_ranks,
@@ -149,12 +150,32 @@ def rankings_frame():
 
 def test_agreement_between_groups_table():
     out = agreement_between_groups(rankings_frame())
-    assert list(out.columns) == ["region_id", "question", "a", "b", "tau", "p_value", "n_common", "defined"]
+    assert list(out.columns) == ["region_id", "question", "a", "b", "tau", "p_value", "n", "defined"]
     t1 = out[out["region_id"] == "t1"].set_index(["a", "b"])
     assert t1.loc[("g1", "g2"), "tau"] == pytest.approx(4 / 6)  # one swapped pair, as above
     assert t1.loc[("g1", "g3"), "tau"] is pd.NA and not t1.loc[("g1", "g3"), "defined"]
-    assert t1.loc[("g1", "g3"), "n_common"] == 1
+    assert t1.loc[("g1", "g3"), "n"] == 1
     assert len(out[out["region_id"] == "t2"]) == 0  # one group: no pair
+
+
+def test_agreement_dispatch_and_duplicate_ranks():
+    frame = rankings_frame()
+    pd.testing.assert_frame_equal(agreement(frame, by="firm_group"), agreement_between_groups(frame, basis=None))
+    # the same rank printed in a table and in the text is merged; a different rank is a conflict
+    text = frame[frame["firm_group"] == "g1"].assign(basis="text")
+    assert agreement(pd.concat([frame, text]), by="firm_group").equals(agreement(frame, by="firm_group"))
+    conflict = text.assign(rank=text["rank"][::-1].to_numpy())
+    with pytest.raises(ValueError, match="different ranks"):
+        agreement(pd.concat([frame, conflict]), by="firm_group")
+    with pytest.raises(ValueError, match="by must be"):
+        agreement(frame, by="question")
+
+
+def test_results_read_as_keys_and_attributes():
+    res = proportion_test(22, 27)
+    assert res["share"] == res.share and res.as_dict()["n"] == 27
+    with pytest.raises(KeyError, match="no field"):
+        res["shares"]
 
 
 def test_agreement_between_towns_with_group_mapping():
