@@ -54,16 +54,39 @@ def _say(text: str) -> None:
 
 
 def _show(frame: pd.DataFrame) -> None:
+    """A table for reading: no index, blanks for missing values, long texts in full."""
+    shown = frame.reset_index(drop=True).astype(object)
+    shown = shown.where(frame.reset_index(drop=True).notna(), "")
     try:
         from IPython import get_ipython
         from IPython.display import display
 
         if get_ipython() is not None:
-            display(frame)
+            with pd.option_context("display.max_colwidth", 160, "display.max_rows", 400):
+                display(shown.style.hide(axis="index"))
             return
     except ImportError:  # pragma: no cover
         pass
-    print(frame.to_string(index=False))
+    print(shown.to_string(index=False))
+
+
+def _show_figure(fig, caption: str) -> None:
+    """Show a saved figure where it belongs in the text, with its caption for the book, then close it."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(fig, metadata={"analysis": {"caption": caption}})
+    except ImportError:  # pragma: no cover
+        pass
+    plt.close(fig)
+
+
+def _caption_of(fig, source: str) -> str:
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    title = titles[0] if titles else "Figure"
+    return f"{title}. {source if source.startswith('Source') else 'Source: ' + source}."
 
 
 @dataclass
@@ -104,6 +127,7 @@ class Case:
 
     def figure(self, fig, name: str, source: str) -> None:
         plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+        _show_figure(fig, _caption_of(fig, source))
         self.shown.append(name)
 
     def save(self) -> Path:
@@ -235,13 +259,17 @@ def employment_change(case: Case, area: str | None = None, source: str = "Tabell
         rows.append({"area": area, "industry_id": industry, f"employed_{t0}": int(e0), f"employed_{t1}": int(e1),
                      "abs_change": ind.abs_change(e1, e0), "rel_change_pct": None if rel is None else round(rel, 1)})
         period = f"{t0}-{t1}"
-        for measure, value, unit in (("abs-change", e1 - e0, "persons"), ("rel-change-pct", rel, "percent")):
+        # the register counts are roundings of fractional values: each level may be off by 0.5
+        corners = [(e1 + a) - (e0 + b) for a in (-0.5, 0.5) for b in (-0.5, 0.5)]
+        rel_corners = [100 * ((e1 + a) - (e0 + b)) / (e0 + b) for a in (-0.5, 0.5) for b in (-0.5, 0.5)] if e0 > 0.5 else []
+        for measure, value, unit, span in (("abs-change", e1 - e0, "persons", corners),
+                                           ("rel-change-pct", rel, "percent", rel_corners)):
             if value is None:
                 continue
             pub = _published(case, area, industry, measure, period, source)
             case.findings.record(f"employment.{area}.{industry}.{measure}.{period}.{_slug(source)}", value, unit,
                                  f"{measure} of employment in {industry}, {area}, {period} ({source} levels)",
-                                 published=pub)
+                                 published=pub, interval=(min(span), max(span)) if span else None)
     return pd.DataFrame(rows)
 
 
@@ -644,6 +672,7 @@ class Study:
 
     def figure(self, fig, name: str, source: str) -> None:
         plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+        _show_figure(fig, _caption_of(fig, source))
 
     def save(self) -> Path:
         return self.findings.save()
