@@ -34,7 +34,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 # Modules that register commands when imported (the lead adds theirs here).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["analysis.commands"]
 
 
 def command(name: str, help: str):
@@ -52,7 +52,8 @@ class UsageError(Exception):
 # --------------------------------------------------------------------------- run
 
 
-@command("run", "execute the notebooks for every region (parallel, cached)")
+@command("run", "execute the notebooks for every region (parallel, cached); cross-region notebooks run last, "
+                "when no --region is given or when named with --notebook")
 def run_command(args: argparse.Namespace) -> int:
     from analysis.pipeline import InputError, Project, run
 

@@ -96,3 +96,25 @@ def check_data_command(args: argparse.Namespace) -> int:
 def _check_data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--write-readme", action="store_true", help="write the summary into README.md")
     p.add_argument("--json", action="store_true", help="also print the counts as JSON")
+
+
+@command("verify", "rerun everything fresh and compare with the recorded findings and the published numbers")
+def verify_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from analysis.pipeline import InputError
+    from analysis.verify import verify
+
+    try:
+        return verify(regions=args.region, update=args.update, jobs=args.jobs,
+                      **({"report_dir": Path(args.report_dir)} if args.report_dir else {}))
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@verify_command.arguments
+def _verify_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", action="append", metavar="R", help="a case region (repeatable; default: all)")
+    p.add_argument("--update", action="store_true", help="rewrite the recorded reference findings from this run")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: one per core)")
+    p.add_argument("--report-dir", help="where verification.json/.md go (default: outputs/verification)")

@@ -9,7 +9,7 @@ PROJ_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("ANALYSIS_DATA", PROJ_ROOT / "data"))
 DATAPACKAGE = DATA_DIR / "datapackage.json"
 EXTERNAL_DATA_DIR = DATA_DIR / "external"
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+NOTEBOOKS_DIR = Path(os.environ.get("ANALYSIS_NOTEBOOKS", PROJ_ROOT / "notebooks"))
 OUTPUTS_DIR = Path(os.environ.get("ANALYSIS_OUTPUTS", PROJ_ROOT / "outputs"))
 BOOK_DIR = PROJ_ROOT / "book"
 
