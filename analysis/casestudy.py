@@ -70,14 +70,18 @@ def _show(frame: pd.DataFrame) -> None:
     print(shown.to_string(index=False))
 
 
-def _show_figure(fig, caption: str) -> None:
-    """Show a saved figure where it belongs in the text, with its caption for the book, then close it."""
+def _show_figure(fig, png: Path, caption: str) -> None:
+    """Show the saved PNG where it belongs in the text, with its caption for the book, then close the figure.
+
+    Showing the file (not the live figure) keeps the notebook independent of the kernel's
+    matplotlib integration and guarantees the reader sees exactly the published figure.
+    """
     try:
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.display import Image, display
 
         if get_ipython() is not None:
-            display(fig, metadata={"analysis": {"caption": caption}})
+            display(Image(data=Path(png).read_bytes(), format="png"), metadata={"analysis": {"caption": caption}})
     except ImportError:  # pragma: no cover
         pass
     plt.close(fig)
@@ -126,8 +130,8 @@ class Case:
         return frame
 
     def figure(self, fig, name: str, source: str) -> None:
-        plots.save_figure(fig, self.output_dir, self.notebook, name, source)
-        _show_figure(fig, _caption_of(fig, source))
+        paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+        _show_figure(fig, paths["png"], _caption_of(fig, source))
         self.shown.append(name)
 
     def save(self) -> Path:
@@ -671,8 +675,8 @@ class Study:
         return frame
 
     def figure(self, fig, name: str, source: str) -> None:
-        plots.save_figure(fig, self.output_dir, self.notebook, name, source)
-        _show_figure(fig, _caption_of(fig, source))
+        paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+        _show_figure(fig, paths["png"], _caption_of(fig, source))
 
     def save(self) -> Path:
         return self.findings.save()

@@ -152,3 +152,12 @@ def test_reports_in_a_headless_browser(reports, run_outputs):
             if href == "horten.html":
                 page.screenshot(path=str(shot_dir / "report-horten-screenshot.png"))
         browser.close()
+
+
+def test_every_saved_figure_is_shown_in_its_notebook(run_outputs):
+    for reg in case_regions():
+        for nb_name in REGION_NOTEBOOKS:
+            nb = nbformat.read(run_outputs / reg.region_id / f"{nb_name}.ipynb", as_version=4)
+            shown = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+            saved = len(list((run_outputs / reg.region_id / "figures").glob(f"{nb_name}--*.png")))
+            assert shown == saved, f"{reg.region_id}/{nb_name}: {saved} figures saved, {shown} shown"
