@@ -26,6 +26,23 @@ from analysis.regions import Region, get_region
 from analysis.reproduce import NotComputable, evaluate, evaluate_interval
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
+# Short English names of the appendix's seven groups (Tabell v.1-v.6), for figure axes.
+GROUP_NAMES = {"g1": "metal products", "g2": "transport equip.", "g3": "ICT industry", "g4": "other high-tech ind.",
+               "g5": "ICT services", "g6": "R&D", "g7": "technical consult.", "tech-total": "all tech industries",
+               "tech-industry": "tech industry", "tech-service": "tech services"}
+
+
+def _named(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add an 'industry' column with readable group names for figure axes."""
+    order = {k: i for i, k in enumerate(GROUP_NAMES)}
+    out = frame.assign(industry=frame["industry_id"].map(lambda i: GROUP_NAMES.get(i, i)))
+    return out.sort_values("industry_id", key=lambda s: s.map(lambda i: order.get(i, len(order))), kind="stable")
+
+
+def _rotate(ax) -> None:
+    ax.tick_params(axis="x", labelrotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
 CHAPTER_TABLES = {"horten": "Tabell 4.1", "kongsberg": "Tabell 5.1", "raufoss": "Tabell 6.1", "halden": "Tabell 7.1"}
 SECTION_TITLES = {
     "history": "history",
@@ -211,7 +228,8 @@ def employment_history(case: Case) -> pd.DataFrame:
             sub = sub[sub["industry_id"].isin(GROUPS) | sub["industry_id"].str.startswith("tech-")]
             if not sub.empty:
                 fig, ax = plt.subplots(figsize=(8, 4.5))
-                sns.barplot(data=sub, x="industry_id", y="employed", hue="year", ax=ax, errorbar=None)
+                sns.barplot(data=_named(sub), x="industry", y="employed", hue="year", ax=ax, errorbar=None)
+                _rotate(ax)
                 ax.set(title=f"{case.region.name}: employment by industry group",
                        xlabel="industry group (appendix groups g1–g7, tech totals)", ylabel="employed persons")
                 case.figure(fig, "employment-levels", citation(sub))
@@ -298,11 +316,12 @@ def production_structure(case: Case) -> pd.DataFrame:
     if sub.empty:
         sub = table
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    sns.barplot(data=sub, x="industry_id", y="abs_change", hue="source", ax=ax, errorbar=None)
+    sns.barplot(data=_named(sub), x="industry", y="abs_change", hue="source", ax=ax, errorbar=None)
+    _rotate(ax)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(title=f"{case.region.name}: change in employment 1997–2005", xlabel="industry group",
            ylabel="change, employed persons")
-    case.figure(fig, "employment-change", citation(case.rows("employment")))
+    case.figure(fig, "employment-change", citation(case.rows("employment", source=list(sub["source"].unique()))))
     return table
 
 
@@ -344,7 +363,8 @@ def specialisation(case: Case, year: int = 2005, source: str = "Tabell v.3") -> 
                              f"Location quotient of {row['industry_id']} within tech industries vs Norway")
     case.table(table, "specialisation")
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    sns.barplot(data=table, x="industry_id", y="lq", ax=ax, color=sns.color_palette()[0])
+    sns.barplot(data=_named(table), x="industry", y="lq", ax=ax, color=sns.color_palette()[0])
+    _rotate(ax)
     ax.axhline(1, color="grey", lw=0.8)
     ax.set(title=f"{case.region.name}: location quotients vs Norway, {year}", xlabel="industry group",
            ylabel="location quotient (1 = Norway's structure)")
@@ -740,7 +760,8 @@ def towns_structure(study: Study, year: int = 2005, source: str = "Tabell v.3") 
     wide = share.pivot_table(index="industry_id", columns="area", values="share_pct").round(1)
     study.table(wide.reset_index(), "towns-structure")
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    sns.barplot(data=share, x="industry_id", y="share_pct", hue="area", ax=ax, errorbar=None)
+    sns.barplot(data=_named(share), x="industry", y="share_pct", hue="area", ax=ax, errorbar=None)
+    _rotate(ax)
     ax.set(title=f"Structure of the technology industries, {year}", xlabel="industry group",
            ylabel="share of technology-industry employment, %")
     study.figure(fig, "towns-structure", citation(sub))
