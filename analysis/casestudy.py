@@ -179,6 +179,8 @@ def citation(rows: pd.DataFrame) -> str:
 def header(case: Case) -> None:
     reg = case.region
     docs = ", ".join(reg.documents)
+    if reg.documents == ("user-registry",):
+        docs = f"none (added with `new-region`; see data/templates/{reg.region_id}/README.md)"
     lines = [f"**{reg.name}** ({reg.kind}) — documents: {docs}.", "", "| section | data in the sources |", "|---|---|"]
     for key, title in SECTION_TITLES.items():
         lines.append(f"| {title} | {'yes' if reg.sections.get(key) else 'no'} |")

@@ -34,7 +34,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 # Modules that register commands when imported (the lead adds theirs here).
-COMMAND_MODULES: list[str] = ["analysis.commands"]
+COMMAND_MODULES: list[str] = ["analysis.commands", "analysis.regioncommands"]
 
 
 def command(name: str, help: str):

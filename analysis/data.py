@@ -60,6 +60,9 @@ def _fingerprint(datapackage: Path) -> str:
         p = Path(datapackage).parent / res["path"]
         h.update(res["path"].encode())
         h.update(p.read_bytes() if p.exists() else b"<missing>")
+    external = Path(datapackage).parent / "external"
+    if external.is_dir():
+        _hash_external(h, external, sorted(d.name for d in external.iterdir() if d.is_dir()))
     return h.hexdigest()
 
 
@@ -184,7 +187,19 @@ def data_fingerprint(region_ids=None, datapackage: Path = DATAPACKAGE) -> str:
             for row in reader:
                 if any(i < len(row) and row[i] in wanted for i in idx):
                     h.update("\x1f".join(row).encode())
+    _hash_external(h, datapackage.parent / "external", sorted(wanted))
     return h.hexdigest()
+
+
+def _hash_external(h, external: Path, region_ids) -> None:
+    """Statistics Norway extracts (``fetch-ssb``) are data too: a refresh invalidates the region's results."""
+    for rid in region_ids:
+        folder = external / rid
+        if folder.is_dir():
+            for f in sorted(folder.rglob("*")):
+                if f.is_file() and not f.name.startswith("."):
+                    h.update(str(f.relative_to(external)).encode())
+                    h.update(f.read_bytes())
 
 
 def load_all(datapackage: Path = DATAPACKAGE) -> dict[str, pd.DataFrame]:

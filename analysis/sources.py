@@ -20,6 +20,9 @@ from analysis.config import DATA_DIR, DOCUMENTS, SEEDS_DIR
 
 LINES_RE = re.compile(r"^[0-9]+(-[0-9]+)?(;[0-9]+(-[0-9]+)?)*$")
 GARBLED_DOC = "of-2013-nedre-glomma"
+# A region added with `python -m analysis new-region` has no source document: its registry row
+# cites the lines of the municipality correspondence table that define its municipality numbers.
+USER_REGISTRY = "user-registry"
 
 
 class SourceError(Exception):
@@ -42,6 +45,11 @@ def parse_lines(spec: str) -> list[tuple[int, int]]:
 
 @functools.lru_cache(maxsize=8)
 def document_lines(doc: str, seeds_dir: Path = SEEDS_DIR) -> tuple[str, ...]:
+    if doc == USER_REGISTRY:
+        path = DATA_DIR / "correspondence" / "municipality_numbers.csv"
+        if not path.exists():
+            raise SourceError(f"{doc}: the municipality correspondence table {path} is missing")
+        return tuple(path.read_text(encoding="utf-8").splitlines())
     if doc not in DOCUMENTS:
         raise SourceError(f"unknown document {doc!r}; known: {', '.join(DOCUMENTS)}")
     path = Path(seeds_dir) / DOCUMENTS[doc]
@@ -205,6 +213,14 @@ def check_frame(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_DI
             text = cited_text(doc, spec, seeds_dir)
         except SourceError as exc:
             checks.append(Check(name, i, "lines", str(spec), str(doc), str(spec), False, str(exc)))
+            continue
+        if doc == USER_REGISTRY:
+            # no printed values to check: the municipality numbers must be the ones on the cited lines
+            for number in str(row.get("municipality_numbers") or "").split(";"):
+                if number and number not in ("<NA>", "nan"):
+                    ok = re.search(rf"(?:^| ){re.escape(number)},", text) is not None
+                    checks.append(Check(name, i, "municipality_numbers", number, doc, spec, ok,
+                                        "" if ok else f"{number} is not defined on lines {spec} of the correspondence table"))
             continue
         for col in cited:
             cond = conditions.get(col)
