@@ -202,7 +202,7 @@ def history_events(case: Case) -> pd.DataFrame:
         case.figure(fig, "timeline", citation(dated))
     table = ev[["year", "year_end", "precision", "event", "actors", "phase", "doc", "source", "lines"]]
     case.table(table, "events")
-    case.findings.record("history.events", int(len(ev)), "events", "Dated and undated history events in the sources")
+    case.findings.record("history.events", len(ev), "events", "Dated and undated history events in the sources")
     if not dated.empty:
         case.findings.record("history.first-year", int(dated["year"].min()), "year", "Earliest dated event")
     undated = int(ev["year"].isna().sum())
@@ -827,21 +827,6 @@ def reproduce_study(study: Study, areas: list[str]) -> pd.DataFrame:
     fake = Case(get_region(study.regions[0]) if study.regions else None, study.notebook, study.output_dir,
                 study.data, study.findings)
     return reproduce_published(fake, areas)
-
-
-def innovator_tests(case: Case) -> list[dict]:
-    """Every printed share that has a printed national reference: '<indicator>' against '<indicator>-national'."""
-    si = case.rows("survey_indicators")
-    out = []
-    for indicator in sorted(set(si["indicator"])):
-        ref = f"{indicator}-national"
-        if ref in set(si["indicator"]):
-            res = innovator_test(case, indicator, ref)
-            if res is not None:
-                out.append(res)
-    if not out and not si.empty:
-        case.say("The sources print no national share to test this region's shares against.")
-    return out
 
 
 def municipality_types(study: Study) -> pd.DataFrame:
