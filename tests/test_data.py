@@ -48,7 +48,10 @@ def test_registry_flags_match_data(datasets):
     """has_<section> is true exactly when some dataset holds that section for the region."""
     reg = datasets["regions"]
     cc = datasets["case_content"]
-    sec = lambda s: set(cc.loc[cc["section"] == s, "region_id"])  # noqa: E731
+
+    def sec(section: str) -> set:
+        return set(cc.loc[cc["section"] == section, "region_id"])
+
     have = {
         "has_history": set(datasets["history_events"]["region_id"]),
         "has_production_system": sec("production-system") | set(datasets["largest_firms"]["region_id"]),
@@ -67,7 +70,7 @@ def test_every_case_region_has_documents(datasets):
     for row in reg[reg["case"]].to_dict("records"):
         docs = set(row["documents"].split(";"))
         cited = set()
-        for name, frame in datasets.items():
+        for frame in datasets.values():
             if "region_id" in frame.columns and "doc" in frame.columns:
                 cited |= set(frame.loc[frame["region_id"] == row["region_id"], "doc"])
         assert cited <= docs | {"nibr-2005-11"}, f"{row['region_id']} cites {cited - docs} not listed in its documents"

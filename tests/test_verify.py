@@ -90,6 +90,6 @@ def test_two_fresh_runs_are_byte_identical(tmp_path):
         a, b = outs[0] / sub, outs[1] / sub
         names = sorted(p.name for p in a.iterdir())
         assert names == sorted(p.name for p in b.iterdir()) and names
-        match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+        _match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
         assert not mismatch and not errors, f"{sub} differ: {mismatch}"
     assert filecmp.cmp(outs[0] / "findings.json", outs[1] / "findings.json", shallow=False)
