@@ -23,6 +23,7 @@ Pieces:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -38,27 +39,57 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 # Imported by the template before any fork; everything a notebook of this project
 # imports at the top. Missing modules are skipped (the other helper's modules may not
-# exist yet).
+# exist yet). Not matplotlib_inline.backend_inline: it hooks itself into IPython when
+# first imported, and there is no IPython shell in the template, so the children would
+# show figures as text only.
 PRELOAD = (
     "numpy", "pandas", "scipy", "scipy.stats", "matplotlib", "matplotlib.pyplot", "seaborn",
     "statsmodels.api", "statsmodels.formula.api", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-    "matplotlib_inline.backend_inline",
     "analysis", "analysis.config", "analysis.data", "analysis.regions", "analysis.indicators", "analysis.survey",
     "analysis.plots", "analysis.findings",
 )
+
+
+def notebook_imports(paths) -> list[str]:
+    """Modules the code cells of these notebooks import at top level (``from a import b`` gives a and a.b)."""
+    import re
+
+    pattern = re.compile(r"^(?:from\s+([\w.]+)\s+import\s+([\w\s,]+?)(?:\s+as\s+\w+)?\s*$|import\s+([\w.,\s]+?)\s*$)")
+    found: dict[str, None] = {}
+    for path in paths:
+        try:
+            cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            src = cell.get("source", "")
+            for line in ("".join(src) if isinstance(src, list) else src).splitlines():
+                m = pattern.match(line.strip())
+                if not m:
+                    continue
+                if m.group(1):
+                    found[m.group(1)] = None
+                    for name in m.group(2).split(","):
+                        name = name.split(" as ")[0].strip()
+                        if name.isidentifier():
+                            found[f"{m.group(1)}.{name}"] = None  # a submodule, if it is one
+                else:
+                    for name in m.group(3).split(","):
+                        found[name.split(" as ")[0].strip()] = None
+    return [m for m in found if m and not m.startswith(".")]
 
 
 def _die_with_parent(sig: int = signal.SIGTERM) -> None:
     """Ask Linux to signal us when the process that started us dies (no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
         return
-    try:
-        import ctypes
+    import contextlib
+    import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort only
-        pass
+    with contextlib.suppress(Exception):  # best effort only
+        ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 # --------------------------------------------------------------------------- kernelspecs
@@ -99,7 +130,7 @@ def install_kernelspec(user: bool = False) -> str:
         pass
     where = "--user" if user else "--sys-prefix"
     cmd = [sys.executable, "-m", "ipykernel", "install", where, "--name", KERNEL_NAME, "--display-name", DISPLAY_NAME]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
     return done.stdout.strip() or done.stderr.strip()
@@ -120,11 +151,67 @@ def kernel_manager_class():
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
+            self.client_factory = _ready_client_class()
             self.transport = "ipc"
             base = os.environ.get("ANALYSIS_IPC_DIR") or tempfile.gettempdir()
             self.ip = os.path.join(base, f"k{uuid.uuid4().hex[:16]}")
+            self.clients = []
+
+        def client(self, **kwargs):
+            # remembered so the pipeline can close the channels nbclient leaves open
+            # when it was handed a kernel it did not start
+            kc = super().client(**kwargs)
+            self.clients.append(kc)
+            return kc
 
     return IPCKernelManager
+
+
+def _ready_client_class():
+    """An AsyncKernelClient whose readiness check does not end in a fixed 0.2 s wait.
+
+    jupyter_client's wait_for_ready gets the kernel_info reply, checks that IOPub is
+    connected (a message arrived on it), then drains IOPub until it has been quiet for
+    0.2 s. After the connection check the drain only discards status messages, which
+    nbclient ignores anyway (it matches replies by parent id); 0.2 s per notebook is a
+    third of a forked kernel's whole cost.
+    """
+    import asyncio
+    import time
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    class ReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.time() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
+                except Empty:
+                    msg = None
+                if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub connected? (same check as jupyter_client)
+                        await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.time() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+                await asyncio.sleep(0)
+            while True:
+                try:
+                    await ensure_async(self.iopub_channel.get_msg(timeout=0.01))
+                except Empty:
+                    break
+
+    return ReadyClient
 
 
 # --------------------------------------------------------------------------- template
@@ -133,12 +220,13 @@ def kernel_manager_class():
 class Template:
     """Handle on a running template process (orchestrator side)."""
 
-    def __init__(self, socket_path: Path, log_path: Path, env: dict | None = None):
+    def __init__(self, socket_path: Path, log_path: Path, env: dict | None = None, preload: list[str] = ()):
         self.socket_path = Path(socket_path)
-        self.log = open(log_path, "ab")
+        self.log = open(log_path, "ab")  # noqa: SIM115 - open for the template's lifetime, closed in stop()
         full_env = dict(os.environ if env is None else env)
         full_env.setdefault("MPLBACKEND", INLINE_BACKEND)
         full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJ_ROOT), full_env.get("PYTHONPATH")) if p)
+        full_env["ANALYSIS_PRELOAD"] = ",".join(preload)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "analysis.kernels", "template", str(self.socket_path)],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=full_env, cwd=str(PROJ_ROOT),
@@ -159,18 +247,19 @@ def _preload() -> list[str]:
     import importlib
 
     failed = []
-    for name in PRELOAD:
+    extra = [m for m in os.environ.pop("ANALYSIS_PRELOAD", "").split(",") if m]
+    for name in dict.fromkeys([*PRELOAD, *extra]):
+        if name.split(".")[0] == "matplotlib_inline":
+            continue  # see PRELOAD
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - a missing optional module must not stop the template
             failed.append(f"{name}: {exc.__class__.__name__}")
     # Building matplotlib's font cache here, once, keeps every child from doing it.
-    try:
+    with contextlib.suppress(Exception):
         from matplotlib import font_manager
 
         font_manager.findfont("DejaVu Sans")
-    except Exception:  # noqa: BLE001
-        pass
     return failed
 
 
@@ -268,6 +357,7 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
         # parent_handle's default was read from the environment when the template imported
         # ipykernel; without it the kernel would print its banner and never watch its parent.
         app.initialize(["-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"])
+        _as_if_imported_in_kernel()
         app.start()
         status = 0
     except SystemExit as exc:
@@ -276,13 +366,28 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
         import traceback
 
         traceback.print_exc()
-    try:
+    with contextlib.suppress(Exception):
         sys.stdout.flush()
         sys.stderr.flush()
         conn.sendall(json.dumps({"status": status}).encode() + b"\n")
-    except Exception:  # noqa: BLE001
-        pass
     os._exit(status)
+
+
+def _as_if_imported_in_kernel() -> None:
+    """Redo what libraries decided at import time from not running inside a kernel.
+
+    pandas sets display.max_columns to 0 (fit the terminal) outside a kernel and to 20
+    inside one; imported in the template, DataFrames would print truncated differently.
+    """
+    if "pandas.core.config_init" not in sys.modules:
+        return
+    from pandas._config import config as cf
+
+    key, value = "display.max_columns", 20  # what config_init.is_terminal() gives inside a kernel
+    registered = cf._registered_options.get(key)
+    if registered is not None:
+        cf._registered_options[key] = registered._replace(defval=value)  # so reset_option agrees too
+    cf.set_option(key, value)
 
 
 def _watch_launcher(conn: socket.socket) -> None:

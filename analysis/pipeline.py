@@ -9,7 +9,9 @@ pair with the pseudo-region ``cross-region`` and runs after the region pairs it 
 2. Each pair gets a :func:`cache_key`; a pair whose stored output carries the same key,
    status ``ok``, no pending marker and all its recorded artefacts is reused.
 3. The other pairs run in a local process pool or on a Dask cluster
-   (:func:`execute_pair`), each into a private staging folder; the artefacts and then
+   (:func:`execute_pair`), one fresh kernel per notebook (forked from a template that
+   has done the imports, see :mod:`analysis.kernels`; each worker starts its next
+   kernel while its current notebook runs), each into a private staging folder; the artefacts and then
    the executed notebook (carrying the key) are moved into ``outputs/<region>/`` with
    ``os.replace``, so a killed run leaves every file either the previous version or
    the new one, never half of either.
@@ -340,6 +342,8 @@ def _neutralise(nb: dict, kernelspec: dict | None) -> None:
         nb["metadata"]["kernelspec"] = kernelspec
     for cell in nb.get("cells", []):
         md = cell.get("metadata", {})
+        if "injected-parameters" in md.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         md.pop("execution", None)
         pm = md.get("papermill")
         if isinstance(pm, dict):
@@ -413,6 +417,9 @@ def _worker_init() -> None:
     _die_with_parent()
     # jsonschema imports rfc3987_syntax (1.1 s) for format checks nbformat never uses.
     sys.modules.setdefault("rfc3987_syntax", None)
+    import atexit
+
+    atexit.register(_stop_ready_kernels)
 
 
 def _quiet_worker(log_dir: str | None) -> None:
@@ -447,6 +454,63 @@ def _use_kernelspec(task: dict) -> None:
     os.environ["JUPYTER_PATH"] = str(jupyter_dir)
 
 
+# One kernel per worker started ahead of its next notebook (see _next_kernel).
+_READY: dict[tuple, object] = {}
+
+
+def _start_kernel(cwd: str):
+    from jupyter_core.utils import run_sync
+
+    from analysis.kernels import kernel_manager_class
+
+    km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+    run_sync(km.start_kernel)(cwd=cwd)
+    return km
+
+
+def _next_kernel(task: dict):
+    """This pair's kernel, started while the worker's previous pair ran; start the next one now.
+
+    Kernel start-up (process, fork or imports, ipykernel set-up) then overlaps with the
+    notebook before it. Each kernel still serves exactly one notebook.
+    """
+    from jupyter_core.utils import run_sync
+
+    key = (task["cwd"], task["jupyter_dir"], json.dumps(task["env"], sort_keys=True))
+    km = _READY.pop(key, None)
+    if km is not None and not run_sync(km.is_alive)():
+        _stop_kernel(km, now=True)
+        km = None
+    for stale in list(_READY):  # another run's kernel (a long-lived Dask worker)
+        _stop_kernel(_READY.pop(stale), now=True)
+    if km is None:
+        km = _start_kernel(task["cwd"])
+    # Only beside the orchestrator: its template (and these kernels) end with the run. A
+    # remote Dask worker would keep an idle stock kernel until its next task.
+    if Path(task["jupyter_dir"]).is_dir():
+        with contextlib.suppress(Exception):  # only an optimisation
+            _READY[key] = _start_kernel(task["cwd"])
+    return km
+
+
+def _stop_kernel(km, now: bool = False) -> None:
+    from jupyter_core.utils import run_sync
+
+    for kc in getattr(km, "clients", []):
+        with contextlib.suppress(Exception):
+            kc.stop_channels()
+    with contextlib.suppress(Exception):
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=now)
+    with contextlib.suppress(Exception):
+        run_sync(km.cleanup_resources)()
+
+
+def _stop_ready_kernels() -> None:
+    while _READY:
+        _stop_kernel(_READY.popitem()[1], now=True)
+
+
 def execute_pair(task: dict) -> dict:
     """Run one pair with papermill and publish its outputs; never raises for a notebook error.
 
@@ -467,18 +531,23 @@ def execute_pair(task: dict) -> dict:
     staging.mkdir(parents=True)
     staged_nb = staging / f"{name}.ipynb"
     error = None
+    km = None
     try:
         import papermill
 
-        from analysis.kernels import kernel_manager_class
-
+        km = _next_kernel(task)
         papermill.execute_notebook(
-            task["input"], str(staged_nb), parameters={**task["parameters"], "output_dir": str(staging)},
+            # relative to the kernel's working directory: the stored notebook names no machine's paths
+            task["input"], str(staged_nb), parameters={**task["parameters"], "output_dir": os.path.relpath(staging, task["cwd"])},
             kernel_name=KERNEL_NAME, progress_bar=False, log_output=False, cwd=task["cwd"],
-            execution_timeout=task.get("timeout"), start_timeout=120, kernel_manager_class=kernel_manager_class(),
+            execution_timeout=task.get("timeout"), start_timeout=120, km=km,
+            request_save_on_cell_execute=False,  # one write at the end, not two per cell
         )
     except Exception as exc:  # noqa: BLE001 - any failure is recorded with the pair, the others go on
         error = _describe(exc)
+    finally:
+        if km is not None:
+            _stop_kernel(km)  # nbclient leaves a kernel it did not start running
     source = json.loads(Path(task["input"]).read_text(encoding="utf-8"))
     try:
         nb = json.loads(staged_nb.read_text(encoding="utf-8"))
@@ -490,6 +559,10 @@ def execute_pair(task: dict) -> dict:
     with contextlib.suppress(OSError):
         staged_nb.unlink()
     _neutralise(nb, source.get("metadata", {}).get("kernelspec"))
+    pm = nb.get("metadata", {}).get("papermill")
+    if isinstance(pm, dict):
+        pm["input_path"] = os.path.relpath(task["input"], outputs.parent)
+        pm["output_path"] = os.path.relpath(final / f"{name}.ipynb", outputs.parent)
     artefacts = _artefacts(staging, staged_nb.name)
     record = {"key": task["key"], "status": "failed" if error else "ok", "artefacts": artefacts}
     if error:
@@ -518,16 +591,26 @@ class LocalExecutor:
     """A process pool; workers are spawned (not forked) so they inherit no lock or thread."""
 
     def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = self._new_pool()
+
+    def _new_pool(self):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_worker_init)
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init)
 
     def map_unordered(self, tasks: list[dict]) -> Iterator[dict]:
         from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
-        futures = {self.pool.submit(execute_pair, t): t for t in tasks}
+        try:
+            futures = {self.pool.submit(execute_pair, t): t for t in tasks}
+        except BrokenProcessPool:  # a worker died in an earlier phase (killed, out of memory)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            futures = {self.pool.submit(execute_pair, t): t for t in tasks}
         for fut in as_completed(futures):
             yield _result(fut, futures[fut])
 
@@ -545,7 +628,7 @@ class DaskExecutor:
 
         self.cluster = None
         if address == "local":
-            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
@@ -559,7 +642,10 @@ class DaskExecutor:
             fut = self.client.submit(execute_pair, t, pure=False, key=f"pair-{t['notebook']}-{t['region']}-{t['key'][:8]}")
             futures[fut.key] = (fut, t)
         for fut in as_completed([f for f, _ in futures.values()]):
-            yield _result(fut, futures[fut.key][1])
+            _, task = futures.pop(fut.key)
+            result = _result(fut, task)
+            fut.release()  # the scheduler forgets finished pairs: memory stays flat in N
+            yield result
 
     def close(self) -> None:
         self.client.close()
@@ -665,7 +751,7 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
     t0 = time.perf_counter()
     the_plan = plan(project, regions, notebooks, parameters)
     outputs = Path(project.outputs_dir).resolve()
-    jobs = jobs or default_jobs()
+    jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
     versions, source_fp = _versions(), source_fingerprint(project.source_dir)
@@ -692,6 +778,18 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
     return Report(results, round(time.perf_counter() - t0, 3), kernel)
 
 
+def _remove_orphaned_run_dirs(base: str) -> None:
+    """Temporary folders of runs that were killed (their pid is gone)."""
+    for d in Path(base).glob("analysis-run-*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError, OSError):
+            continue
+
+
 class _Engine:
     """Starts the executor and the kernel template lazily: a run with nothing to do starts neither."""
 
@@ -716,7 +814,9 @@ class _Engine:
         from analysis import kernels
 
         # short path: unix socket names are limited to ~100 bytes
-        self.tmp = Path(tempfile.mkdtemp(prefix="analysis-run-", dir="/tmp" if os.path.isdir("/tmp") else None))
+        base = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+        _remove_orphaned_run_dirs(base)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"analysis-run-{os.getpid()}-", dir=base))
         self.env = {
             "ANALYSIS_OUTPUTS": str(self.outputs),
             "ANALYSIS_IPC_DIR": str(self.tmp),
@@ -725,7 +825,9 @@ class _Engine:
         }
         socket_path = self.tmp / "template.sock" if self.fork else None
         if self.fork:
-            self.template = kernels.Template(socket_path, self.tmp / "template.log", env={**os.environ, **self.env})
+            preload = kernels.notebook_imports(sorted(Path(self.project.notebooks_dir).glob("*.ipynb")))
+            self.template = kernels.Template(socket_path, self.tmp / "template.log", env={**os.environ, **self.env},
+                                             preload=preload)
         kernels.write_kernelspec(self.tmp / "jupyter", socket_path)
         self.kernel = "fork" if self.fork else "stock"
         if self.scheduler:
