@@ -65,6 +65,9 @@ def run_command(args: argparse.Namespace) -> int:
     except InputError as exc:
         raise UsageError(str(exc)) from None
     print(report.table())
+    from analysis.verify import write_environment
+
+    write_environment(Path(project.outputs_dir) / "environment.json")  # what produced these outputs
     return 1 if report.failed else 0
 
 

@@ -210,4 +210,4 @@ def fields(name: str, datapackage: Path = DATAPACKAGE) -> list[dict]:
     return resource_descriptor(name, datapackage)["schema"]["fields"]
 
 
-__all__ = ["DataError", "DATA_DIR", "dataset_names", "dataset_path", "fields", "load", "load_all", "validate_package"]
+__all__ = ["DATA_DIR", "DataError", "dataset_names", "dataset_path", "fields", "load", "load_all", "validate_package"]

@@ -17,7 +17,15 @@ import pandas as pd
 from analysis import data as D
 from analysis.config import PROJ_ROOT
 from analysis.reproduce import reproduce_all
-from analysis.sources import SourceError, check_errata, check_frame, cited_text, document_lines, parse_lines, seeds_available
+from analysis.sources import (
+    SourceError,
+    check_errata,
+    check_frame,
+    cited_text,
+    document_lines,
+    parse_lines,
+    seeds_available,
+)
 
 
 def where(dataset: str, keys: list[str], context: int = 0) -> str:
@@ -84,8 +92,8 @@ def summary_markdown(rep: dict) -> str:
 def write_readme_summary(rep: dict, readme: Path = PROJ_ROOT / "README.md") -> None:
     text = readme.read_text(encoding="utf-8")
     new = re.sub(r"(<!-- data-summary:start -->\n).*?(<!-- data-summary:end -->)",
-                 lambda m: m.group(1) + summary_markdown(rep) + m.group(2), text, flags=re.S)
+                 lambda m: m.group(1) + summary_markdown(rep) + m.group(2), text, flags=re.DOTALL)
     readme.write_text(new, encoding="utf-8")
 
 
-__all__ = ["where", "data_report", "summary_markdown", "write_readme_summary", "cited_text"]
+__all__ = ["cited_text", "data_report", "summary_markdown", "where", "write_readme_summary"]

@@ -75,7 +75,7 @@ def lookup(datasets: dict[str, pd.DataFrame], name: str, keys: list[str], field:
         raise NotComputable(f"no row {name}[{','.join(keys)}] with a value in {vf!r}")
     if prefer_source is not None and (rows["source"] == prefer_source).any():
         rows = rows[rows["source"] == prefer_source]
-    values = set(float(v) for v in rows[vf])
+    values = {float(v) for v in rows[vf]}
     if len(values) > 1:
         raise NotComputable(f"{name}[{','.join(keys)}] differs between sources: {sorted(values)}")
     return values.pop()

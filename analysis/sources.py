@@ -246,7 +246,7 @@ def check_errata(frame, seeds_dir: Path = SEEDS_DIR) -> list[Check]:
     """Both sides of every contradiction: printed numbers must be on their lines."""
     checks = []
     for i, row in enumerate(frame.to_dict("records"), start=2):
-        doc = "nibr-2005-11" if "doc" not in row else row["doc"]
+        doc = row.get("doc", "nibr-2005-11")
         for side in ("a", "b"):
             spec = row[f"lines_{side}"]
             try:
