@@ -9,7 +9,7 @@ names the data that would fill it -- it never fills the gap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -110,8 +110,35 @@ def _caption_of(fig, source: str) -> str:
     return f"{title}. {source if source.startswith('Source') else 'Source: ' + source}."
 
 
+class _Chapter:
+    """What every notebook chapter does with its results: say, show and save tables and figures, record findings.
+
+    Subclasses provide ``notebook``, ``output_dir`` and ``findings``.
+    """
+
+    notebook: str
+    output_dir: Path
+    findings: Findings
+
+    def say(self, text: str) -> None:
+        _say(text)
+
+    def table(self, frame: pd.DataFrame, name: str, show: bool = True) -> pd.DataFrame:
+        write_table(frame, self.output_dir, self.notebook, name)
+        if show:
+            _show(frame)
+        return frame
+
+    def figure(self, fig, name: str, source: str) -> None:
+        paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source)
+        _show_figure(fig, paths["png"], _caption_of(fig, source))
+
+    def save(self) -> Path:
+        return self.findings.save()
+
+
 @dataclass
-class Case:
+class Case(_Chapter):
     """Everything a notebook section needs: the region, its data and where results go."""
 
     region: Region
@@ -119,7 +146,6 @@ class Case:
     output_dir: Path
     data: dict[str, pd.DataFrame]
     findings: Findings
-    shown: list[str] = field(default_factory=list)
 
     @property
     def rid(self) -> str:
@@ -134,25 +160,8 @@ class Case:
             out = out[out[k].isin(v if isinstance(v, (list, tuple, set)) else [v])]
         return out
 
-    def say(self, text: str) -> None:
-        _say(text)
-
     def no_data(self, what: str, would_fill: str) -> None:
         _say(f"*The sources have no {what} for {self.region.name}; {would_fill} would fill this section.*")
-
-    def table(self, frame: pd.DataFrame, name: str, show: bool = True) -> pd.DataFrame:
-        write_table(frame, self.output_dir, self.notebook, name)
-        if show:
-            _show(frame)
-        return frame
-
-    def figure(self, fig, name: str, source: str) -> None:
-        paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source)
-        _show_figure(fig, paths["png"], _caption_of(fig, source))
-        self.shown.append(name)
-
-    def save(self) -> Path:
-        return self.findings.save()
 
 
 def open_case(region: str, output_dir: str | Path = "", notebook: str = "notebook",
@@ -523,7 +532,7 @@ def notebook_of(pv: dict) -> str:
     return nb
 
 
-def reproduce_published(case: Case, areas: list[str] | None = None) -> pd.DataFrame:
+def reproduce_published(case: _Chapter, areas: list[str] | None = None) -> pd.DataFrame:
     """Recompute every published value of these areas that this notebook owns and is not yet recorded."""
     pv = case.data["published_values"]
     areas = areas or [case.rid]
@@ -678,7 +687,7 @@ TOWNS = ["horten", "kongsberg", "raufoss", "halden"]
 
 
 @dataclass
-class Study:
+class Study(_Chapter):
     """The cross-region view: several regions at once."""
 
     regions: list[str]
@@ -686,22 +695,6 @@ class Study:
     output_dir: Path
     data: dict[str, pd.DataFrame]
     findings: Findings
-
-    def say(self, text: str) -> None:
-        _say(text)
-
-    def table(self, frame: pd.DataFrame, name: str, show: bool = True) -> pd.DataFrame:
-        write_table(frame, self.output_dir, self.notebook, name)
-        if show:
-            _show(frame)
-        return frame
-
-    def figure(self, fig, name: str, source: str) -> None:
-        paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source)
-        _show_figure(fig, paths["png"], _caption_of(fig, source))
-
-    def save(self) -> Path:
-        return self.findings.save()
 
 
 def open_study(regions: list[str] | None = None, output_dir: str | Path = "", notebook: str = "comparison",
@@ -824,9 +817,7 @@ def coverage(study: Study) -> pd.DataFrame:
 
 def reproduce_study(study: Study, areas: list[str]) -> pd.DataFrame:
     """Recompute the published values of aggregate areas owned by this notebook."""
-    fake = Case(get_region(study.regions[0]) if study.regions else None, study.notebook, study.output_dir,
-                study.data, study.findings)
-    return reproduce_published(fake, areas)
+    return reproduce_published(study, areas)
 
 
 def municipality_types(study: Study) -> pd.DataFrame:
