@@ -80,7 +80,7 @@ def _show(frame: pd.DataFrame) -> None:
 
         if get_ipython() is not None:
             with pd.option_context("display.max_colwidth", 160, "display.max_rows", 400):
-                display(shown.style.hide(axis="index"))
+                display(shown.style.hide(axis="index").set_properties(**{"text-align": "left"}))
             return
     except ImportError:  # pragma: no cover
         pass
@@ -239,7 +239,8 @@ def employment_history(case: Case) -> pd.DataFrame:
             sub = sub[sub["industry_id"].isin(GROUPS) | sub["industry_id"].str.startswith("tech-")]
             if not sub.empty:
                 fig, ax = plt.subplots(figsize=(8, 4.5))
-                sns.barplot(data=_named(sub), x="industry", y="employed", hue="year", ax=ax, errorbar=None)
+                sns.barplot(data=_named(sub).assign(year=sub["year"].astype(str)), x="industry", y="employed",
+                            hue="year", ax=ax, errorbar=None)
                 _rotate(ax)
                 ax.set(title=f"{case.region.name}: employment by industry group",
                        xlabel="industry group (appendix groups g1–g7, tech totals)", ylabel="employed persons")
@@ -850,3 +851,51 @@ def national_indicators(study: Study) -> pd.DataFrame:
     cols = ["topic", "region_id", "indicator", "category", "period", "value", "unit", "qualifier", "description",
             "doc", "source", "lines"]
     return study.table(sub[cols].sort_values(["topic", "indicator", "period"]), "national-indicators")
+
+
+# The core each town's Figur 8.1 sign compares, and the national groups of the same definition (Tabell v.6).
+FIG81_CORE = {"horten": ["g3"], "kongsberg": ["g2", "g4"], "raufoss": ["g2", "g4"], "halden": ["g3", "g5"]}
+
+
+def _national_entry_rate(pv: pd.DataFrame, fd: pd.DataFrame, groups: list[str]) -> float:
+    """Entry rate of several national groups together: the unprinted 1998 stocks are implied by each
+    group's printed rate (stock = established / rate), then summed (Tabell v.6)."""
+    est = stock = 0.0
+    for g in groups:
+        e = float(fd[(fd["area"] == "norway") & (fd["industry_id"] == g) & (fd["source"] == "Tabell v.6")]["established"].iloc[0])
+        rate = float(pv[pv["pv_id"] == f"v6.norway.{g}.entry"]["value"].iloc[0])
+        est += e
+        stock += 100 * e / rate
+    return 100 * est / stock
+
+
+def dynamics_matrix(study: Study) -> pd.DataFrame:
+    """Figur 8.1: the report's signs for the towns' core sectors against the country, and the new-firm
+    column recomputed from the entry rates of Tabell v.6 (the other columns need survey and accounts
+    data the report does not print)."""
+    cc = study.data["case_content"]
+    rows = cc[cc["item"].str.startswith("Figur 8.1 codes")]
+    if rows.empty:
+        study.say("Figur 8.1 is not in the data.")
+        return rows
+    pv, fd = study.data["published_values"], study.data["firm_dynamics"]
+    out = []
+    for r in rows.to_dict("records"):
+        signs = r["item"].split(":")[-1].split()
+        town = r["region_id"]
+        core = pv[pv["pv_id"] == f"v6.{town}.core.entry"]
+        national = _national_entry_rate(pv, fd, FIG81_CORE[town])
+        town_rate = float(core["value"].iloc[0]) if not core.empty else None
+        computed = None if town_rate is None else ("+" if town_rate > national else "-")
+        out.append({"town": town, "employment 1997–2005": signs[0], "innovation rates 2001–2003": signs[1],
+                    "new-firm rates 1998–2005": signs[2], "profitability 2001–2003": signs[3],
+                    "core entry rate, %": town_rate, "national entry rate of the same groups, %": round(national),
+                    "new-firm sign recomputed": computed, "source": r["source"], "lines": r["lines"]})
+        if computed is not None:
+            agrees = computed == signs[2].strip("()")
+            study.findings.record(f"fig8-1.new-firm-sign-agrees.{town}", float(agrees), "boolean",
+                                  f"Recomputed new-firm sign ({computed}) agrees with Figur 8.1 ({signs[2]}) for {town}")
+    table = pd.DataFrame(out)
+    study.say("Signs: + substantially better than the country, − worse, 0 the same, (+) somewhat better "
+              "(fn 132). Only the new-firm column can be recomputed from printed numbers; '(+)' is read as '+'.")
+    return study.table(table, "fig8-1-dynamics")
