@@ -785,12 +785,16 @@ def partner_comparison(study: Study) -> pd.DataFrame:
 def concordance(study: Study, question: str) -> pd.DataFrame:
     """Kendall's W across towns (or firm groups) that rank the same items."""
     r = study.data["survey_rankings"].query("question == @question")
-    r = r[r["region_id"].isin(study.regions)]
+    r = r[r["region_id"].isin([*study.regions, "tech-towns"])]  # ch. 8 ranks some items for the towns together
     if r.empty:
         study.say(f"No rankings for {question} are in the data.")
         return r
     r = r.assign(rater=r["region_id"] + "/" + r["firm_group"])
-    wide = r.pivot_table(index="item_id", columns="rater", values="rank", aggfunc="first").dropna()
+    wide = r.pivot_table(index="item_id", columns="rater", values="rank", aggfunc="first")
+    short = [c for c in wide.columns if wide[c].notna().sum() < 3]
+    if short:
+        study.say(f"Left out of the concordance for {question} (fewer than three ranked items): {', '.join(short)}.")
+    wide = wide.drop(columns=short).dropna()
     if wide.shape[1] < 2 or wide.shape[0] < 3:
         study.say(f"Fewer than two rankings over three or more common items for {question}: no concordance measure.")
         return wide
