@@ -903,3 +903,36 @@ def dynamics_matrix(study: Study) -> pd.DataFrame:
     study.say("Signs: + substantially better than the country, − worse, 0 the same, (+) somewhat better "
               "(fn 132). Only the new-firm column can be recomputed from printed numbers; '(+)' is read as '+'.")
     return study.table(table, "fig8-1-dynamics")
+
+
+def value_chains(case: Case) -> pd.DataFrame:
+    """The value chains the source describes, stage by stage, with the region's position marked."""
+    vc = case.rows("value_chain")
+    if vc.empty:
+        case.no_data("value-chain description", "a description of the chain from raw materials to end customers")
+        return vc
+    chains = list(dict.fromkeys(vc["chain"]))
+    fig, axes = plt.subplots(len(chains), 1, figsize=(11, 1.9 * len(chains) + 0.6), squeeze=False)
+    palette = sns.color_palette()
+    for ax, chain in zip(axes[:, 0], chains):
+        steps = vc[vc["chain"] == chain].sort_values("step")
+        for x, r in enumerate(steps.to_dict("records")):
+            here = bool(r["region_position"]) if pd.notna(r["region_position"]) else False
+            label = r["stage"] + (f"\n({r['actors'].replace(';', ', ')})" if pd.notna(r["actors"]) else "")
+            ax.text(x, 0, "\n".join(__import__("textwrap").wrap(label, 18)), ha="center", va="center", fontsize=7,
+                    bbox={"boxstyle": "round", "fc": palette[2] if here else "white", "ec": "0.4",
+                          "alpha": 0.5 if here else 1})
+            if x:
+                ax.annotate("", xy=(x - 0.42, 0), xytext=(x - 0.58, 0), arrowprops={"arrowstyle": "->", "color": "0.4"})
+        ax.set(xlim=(-0.6, len(steps) - 0.4), ylim=(-1, 1), yticks=[], xticks=range(len(steps)),
+               xticklabels=[str(s) for s in steps["step"]], xlabel="stage (upstream → downstream)", ylabel=chain,
+               title=f"{case.region.name}: {chain.replace('-', ' ')} value chain (shaded: the region's firms)")
+        ax.grid(False)
+    fig.tight_layout()
+    case.figure(fig, "value-chains", citation(vc))
+    case.table(vc[["chain", "step", "stage", "term_no", "actors", "region_position", "source", "lines"]], "value-chains")
+    for chain in chains:
+        steps = vc[(vc["chain"] == chain) & vc["region_position"].fillna(False)]
+        case.findings.record(f"value-chain.{chain}.stages-in-region", int(len(steps)), "count",
+                             f"Stages of the {chain} chain where the source places the region's firms")
+    return vc
