@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from analysis.files import atomic_write_text
 
 # Short names used in captions and citations (plots.source_caption, Findings citations).
 DOC_SHORT_NAMES: dict[str, str] = {
@@ -106,19 +107,6 @@ def _citation(published: dict | None) -> str | None:
     return ", ".join(p for p in parts if p)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for everyone to read
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 class Findings:
     """The findings of one notebook run for one region."""
 
@@ -176,7 +164,7 @@ class Findings:
     def save(self) -> Path:
         """Write ``output_dir/findings/<notebook>.json`` atomically; same findings -> same bytes."""
         path = self.output_dir / "findings" / f"{self.notebook}.json"
-        _atomic_write_text(path, self.to_json())
+        atomic_write_text(path, self.to_json())
         return path
 
     def summary(self) -> pd.DataFrame:
@@ -195,7 +183,7 @@ def write_table(df: pd.DataFrame, output_dir, notebook: str, name: str, float_fo
         if not isinstance(value, str) or not value or "/" in value or os.sep in value:
             raise ValueError(f"{what} {value!r} must be a plain file-name part")
     path = Path(output_dir) / "tables" / f"{notebook}--{name}.csv"
-    _atomic_write_text(path, df.to_csv(index=False, float_format=float_format, lineterminator="\n"))
+    atomic_write_text(path, df.to_csv(index=False, float_format=float_format, lineterminator="\n"))
     return path
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.config import DATA_DIR
+from analysis.files import atomic_write_text
 from analysis.municipalities import MUNICIPALITY_TABLE, check_number, common_vintage, load_table
 from analysis.regions import SECTIONS, check_slug
 
@@ -158,17 +159,6 @@ def _write_templates(target: Path, region_id: str, name: str, datasets: list[dic
         raise
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path = DATA_DIR, kind: str | None = None,
                today: str | None = None) -> NewRegion:
     """Add case region ``region_id`` with municipalities ``numbers`` to ``data_dir/regions.csv``.
@@ -224,7 +214,7 @@ def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path = D
     descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
     _write_templates(templates, region_id, name, _region_datasets(descriptor))
     try:
-        _atomic_write(registry, new_text)
+        atomic_write_text(registry, new_text)
     except BaseException as exc:
         shutil.rmtree(templates, ignore_errors=True)
         if isinstance(exc, OSError):

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.config import DATAPACKAGE, KERNEL_NAME, NOTEBOOKS_DIR, OUTPUTS_DIR, PROJ_ROOT
+from analysis.files import atomic_write_text
 
 CROSS_REGION = "cross-region"
 STAGING = ".staging"
@@ -352,24 +353,6 @@ def _neutralise(nb: dict, kernelspec: dict | None) -> None:
                     pm[k] = None
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _artefacts(staging: Path, notebook_file: str) -> list[str]:
     out = []
     for p in sorted(staging.rglob("*")):
@@ -403,7 +386,7 @@ def publish(staging: Path, final: Path, name: str, nb: dict, artefacts: list[str
     for rel in artefacts:
         (final / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, final / rel)
-    _atomic_write(final / f"{name}.ipynb", json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    atomic_write_text(final / f"{name}.ipynb", json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     stale = (_own_artefacts(final, name) | set(old.get("artefacts", []))) - set(artefacts)
     for rel in stale:
         with contextlib.suppress(OSError):
@@ -725,7 +708,7 @@ def merge_findings(region_dir: Path) -> None:
     if not parts and not target.exists():
         return
     if not target.exists() or target.read_text(encoding="utf-8") != text:
-        _atomic_write(target, text)
+        atomic_write_text(target, text)
 
 
 def _inputs_fingerprint(outputs_dir: Path, regions: list[str]) -> str:

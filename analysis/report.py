@@ -11,29 +11,16 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
 
 from analysis.config import OUTPUTS_DIR
+from analysis.files import atomic_write_text
 from analysis.regions import all_regions
 
 REGION_ORDER = ["history", "production-system", "innovation-sources", "innovation-barriers"]
 CROSS_REGION_DIR = "cross-region"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _notebook_order(path: Path) -> tuple[int, str]:
@@ -90,20 +77,20 @@ def build_reports(outputs_dir: Path = OUTPUTS_DIR, html_dir: Path | None = None)
         if not paths:
             continue
         nb = _joined(paths, names[rdir.name])
-        _atomic_write(html_dir / f"{rdir.name}.html", _export(nb, names[rdir.name]))
+        atomic_write_text(html_dir / f"{rdir.name}.html", _export(nb, names[rdir.name]))
         entries.append({"title": names[rdir.name], "file": f"{rdir.name}.html", "kind": "region",
                         "notebooks": [p.stem for p in paths], "has_error": _has_error(nb)})
     cross = outputs_dir / CROSS_REGION_DIR
     for p in sorted(cross.glob("*.ipynb")) if cross.exists() else []:
         nb = nbformat.read(p, as_version=4)
         title = nb.metadata.get("analysis", {}).get("title", p.stem)
-        _atomic_write(html_dir / f"{p.stem}.html", _export(nb, title))
+        atomic_write_text(html_dir / f"{p.stem}.html", _export(nb, title))
         entries.append({"title": title, "file": f"{p.stem}.html", "kind": "cross-region", "notebooks": [p.stem],
                         "has_error": _has_error(nb)})
     if not entries:
         raise FileNotFoundError(f"no executed notebooks under {outputs_dir}: run `python -m analysis run` first")
-    _atomic_write(html_dir / "index.html", _index(entries))
-    _atomic_write(html_dir / "reports.json", json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(html_dir / "index.html", _index(entries))
+    atomic_write_text(html_dir / "reports.json", json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     return entries
 
 
