@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data import dataset_path, resource_descriptor
-from analysis.sources import check_errata, check_frame
+from analysis.sources import check_dataset
 
 
 def check_file(name: str, path: Path) -> int:
@@ -38,7 +38,7 @@ def check_file(name: str, path: Path) -> int:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in frame.columns:
         frame[col] = frame[col].replace("", None)
-    checks = check_errata(frame) if name == "errata" else check_frame(name, frame, desc["schema"]["fields"])
+    checks = check_dataset(name, frame, desc["schema"]["fields"])
     failed = [c for c in checks if not c.ok]
     for c in failed:
         print(f"LINES  {path} row {c.row} col {c.column}: {c.reason}")

@@ -19,8 +19,7 @@ from analysis.config import PROJ_ROOT
 from analysis.reproduce import reproduce_all
 from analysis.sources import (
     SourceError,
-    check_errata,
-    check_frame,
+    check_dataset,
     cited_text,
     document_lines,
     parse_lines,
@@ -53,16 +52,15 @@ def where(dataset: str, keys: list[str], context: int = 0) -> str:
     return "\n".join(out)
 
 
+def line_checks(datasets: dict[str, pd.DataFrame]) -> list:
+    """Every cited value and verbatim term of every dataset, checked on its source lines."""
+    return [c for name, frame in datasets.items() for c in check_dataset(name, frame, D.fields(name))]
+
+
 def data_report(datasets: dict[str, pd.DataFrame] | None = None) -> dict:
     """Counts for the README: datasets, rows, cited values, line-check and reproduction results."""
     datasets = datasets or D.load_all()
-    checks = []
-    if seeds_available():
-        for name, frame in datasets.items():
-            if name == "errata":
-                checks += check_errata(frame)
-            elif "lines" in frame.columns:
-                checks += check_frame(name, frame, D.fields(name))
+    checks = line_checks(datasets) if seeds_available() else []
     repro = Counter(r.status for r in reproduce_all(datasets))
     return {
         "datasets": len(datasets),
@@ -96,4 +94,4 @@ def write_readme_summary(rep: dict, readme: Path = PROJ_ROOT / "README.md") -> N
     readme.write_text(new, encoding="utf-8")
 
 
-__all__ = ["cited_text", "data_report", "summary_markdown", "where", "write_readme_summary"]
+__all__ = ["cited_text", "data_report", "line_checks", "summary_markdown", "where", "write_readme_summary"]

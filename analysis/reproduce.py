@@ -257,8 +257,7 @@ def reproduce_all(datasets: dict[str, pd.DataFrame]) -> list[Reproduction]:
     for row in rows:
         pub, dec = float(row["value"]), int(row["decimals"])
         expr, src = str(row["computed_from"]), row.get("source")
-        err = row.get("errata_id")
-        has_err = err is not None and str(err) not in ("", "<NA>", "nan")
+        has_err = _has_errata(row)
         if row["pv_id"] in based:
             status, detail = based[row["pv_id"]]
             if status == "inconsistent":
@@ -272,8 +271,6 @@ def reproduce_all(datasets: dict[str, pd.DataFrame]) -> list[Reproduction]:
             out.append(Reproduction(row["pv_id"], pub, dec, None, "not-computable", str(exc)))
             continue
         half = 0.5 * 10 ** (-dec)
-        err = row.get("errata_id")
-        has_err = err is not None and str(err) not in ("", "<NA>", "nan")
         qual = row.get("qualifier")
         qualified = qual is not None and str(qual) not in ("", "<NA>", "nan", "exact")
         if qualified and qualified_agrees(val, pub, dec, qual):

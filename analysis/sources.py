@@ -242,6 +242,14 @@ def check_frame(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_DI
     return checks
 
 
+def check_dataset(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_DIR) -> list[Check]:
+    """The source-line checks of one dataset: both sides of each contradiction for the errata,
+    the cited values and verbatim terms for every other dataset."""
+    if name == "errata":
+        return check_errata(frame, seeds_dir)
+    return check_frame(name, frame, fields, seeds_dir)
+
+
 def check_errata(frame, seeds_dir: Path = SEEDS_DIR) -> list[Check]:
     """Both sides of every contradiction: printed numbers must be on their lines."""
     checks = []

@@ -14,7 +14,8 @@ import pytest
 from analysis import data as D
 from analysis.config import DATA_DIR
 from analysis.reproduce import reproduce_all
-from analysis.sources import check_errata, check_frame, seeds_available
+from analysis.provenance import line_checks
+from analysis.sources import seeds_available
 
 # In CI the seeds are beside the clone: a missing ../shared/seeds is then a failure, not a skip.
 NEEDS_SEEDS = pytest.mark.skipif(not seeds_available() and not os.environ.get("CI"),
@@ -79,19 +80,9 @@ def test_every_case_region_has_documents(datasets):
         assert cited <= docs | {"nibr-2005-11"}, f"{row['region_id']} cites {cited - docs} not listed in its documents"
 
 
-def _line_checks(datasets):
-    checks = []
-    for name, frame in datasets.items():
-        if name == "errata":
-            checks += check_errata(frame)
-        elif "lines" in frame.columns:
-            checks += check_frame(name, frame, D.fields(name))
-    return checks
-
-
 @NEEDS_SEEDS
 def test_every_cited_value_is_on_its_lines(datasets):
-    checks = _line_checks(datasets)
+    checks = line_checks(datasets)
     failed = [c for c in checks if not c.ok]
     per = Counter(c.dataset for c in checks)
     print(f"\nsource-line check: {len(checks) - len(failed)} of {len(checks)} cited values and terms pass")
