@@ -43,7 +43,36 @@ def check_file(name: str, path: Path) -> int:
     for c in failed:
         print(f"LINES  {path} row {c.row} col {c.column}: {c.reason}")
     print(f"{path}: {len(frame)} rows, schema errors {bad}, line checks {len(checks) - len(failed)}/{len(checks)} pass")
+    if name == "claims":
+        bad += check_claims(frame)
     return bad + len(failed)
+
+
+def check_claims(frame: pd.DataFrame) -> int:
+    """Every evidence reference must resolve and every test evaluate; a claim needs a test or a reason."""
+    from analysis.data import load_all
+    from analysis.reproduce import REF_RE, NotComputable, evaluate_test, lookup
+
+    datasets = load_all()
+    bad = 0
+    for i, row in enumerate(frame.to_dict("records"), start=2):
+        for ref in REF_RE.finditer(str(row.get("evidence") or "")):
+            try:
+                lookup(datasets, ref.group(1), ref.group(2).split(","), ref.group(3), None)
+            except NotComputable as exc:
+                print(f"EVIDENCE row {i} {row['claim_id']}: {ref.group(0)}: {exc}")
+                bad += 1
+        test, why = row.get("test"), row.get("untestable")
+        if test:
+            try:
+                print(f"TEST   row {i} {row['claim_id']}: {'supported' if evaluate_test(test, datasets) else 'CONTRADICTED'}")
+            except NotComputable as exc:
+                print(f"TEST   row {i} {row['claim_id']}: not evaluable: {exc}")
+                bad += 1
+        elif not why:
+            print(f"TEST   row {i} {row['claim_id']}: neither a test nor a reason why it cannot be tested")
+            bad += 1
+    return bad
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,10 @@ from analysis.data import fields, resource_descriptor
 REF_RE = re.compile(r"([a-z_]+)\[([^\]]*)\](?:\.([a-z_0-9]+))?")
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.USub: operator.neg, ast.UAdd: operator.pos}
+# claims.test: comparisons joined by and/or/not over the same references
+_CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
+        ast.NotEq: operator.ne}
+_FUNCS = {"abs": abs, "min": min, "max": max}
 
 
 class NotComputable(ValueError):
@@ -122,6 +126,23 @@ def _ev(node, env, expression):
         return float(node.value)
     if isinstance(node, ast.Name) and node.id in env:
         return env[node.id]
+    if isinstance(node, ast.Compare):
+        left, ok = _ev(node.left, env, expression), True
+        for op, comp in zip(node.ops, node.comparators):
+            if type(op) not in _CMP:
+                raise NotComputable(f"unsupported comparison in {expression!r}")
+            right = _ev(comp, env, expression)
+            ok = ok and _CMP[type(op)](left, right)
+            left = right
+        return ok
+    if isinstance(node, ast.BoolOp):
+        values = [bool(_ev(v, env, expression)) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _ev(node.operand, env, expression)
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
+            and not node.keywords):
+        return _FUNCS[node.func.id](*(_ev(a, env, expression) for a in node.args))
     raise NotComputable(f"unsupported element in {expression!r}")
 
 
@@ -132,6 +153,19 @@ def evaluate(expression: str, datasets: dict[str, pd.DataFrame], prefer_source: 
         return _ev(tree, names, expression)
     except ZeroDivisionError as exc:
         raise NotComputable(f"division by zero in {expression!r}") from exc
+
+
+def evaluate_test(expression: str, datasets: dict[str, pd.DataFrame]) -> bool:
+    """Evaluate a claim's test (comparisons joined by and/or/not) to True or False.
+
+    Example: ``employment[horten,g3,2005] < employment[horten,g3,1997]``. Raises
+    :class:`NotComputable` when a reference has no data or the expression is not a test.
+    """
+    tree, names = _refs(expression, datasets, None)
+    value = _ev(tree, names, expression)
+    if not isinstance(value, bool):
+        raise NotComputable(f"not a test (no comparison): {expression!r}")
+    return value
 
 
 def evaluate_interval(expression: str, datasets, prefer_source=None, half_unit: float = 0.5) -> tuple[float, float]:
