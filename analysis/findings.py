@@ -6,17 +6,11 @@ A notebook creates ``Findings(region, notebook, output_dir)``, calls
 at the end. The JSON in ``outputs/findings/<notebook>.json`` is what the book
 quotes and what ``verify`` diffs (:func:`load_findings`, :func:`compare_findings`).
 
-Status of a finding:
-
-* ``match``                the reproduced value lies within half a unit of the
-                           printed value's last decimal (plus ``tolerance``): it
-                           prints as the published number; or, when an
-                           ``interval`` is given (inputs that are roundings
-                           themselves), some value in it does (``matched_by``);
-* ``mismatch``             it does not;
-* ``source-inconsistent``  it does not, and the published value has an errata
-                           row (the source contradicts itself there);
-* ``no-published-value``   nothing to compare with.
+Status of a finding: the vocabulary and the one rounding rule of :mod:`analysis.reproduce`
+(:func:`analysis.reproduce.judge`): ``match`` (rule ``exact``, ``within-rounding`` or
+``approximate``), ``source-inconsistent`` (the errata record the contradiction), ``mismatch``,
+``unprinted-base``/``not-testable`` for rates over a base the source never prints, and
+``no-published-value`` when the source prints nothing to compare with.
 """
 
 from __future__ import annotations
@@ -30,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.files import atomic_write_text
+from analysis.reproduce import STATUSES as REPRODUCTION_STATUSES
+from analysis.reproduce import Evaluation, judge
 
 # Short names used in captions and citations (plots.source_caption, Findings citations).
 DOC_SHORT_NAMES: dict[str, str] = {
@@ -39,8 +35,8 @@ DOC_SHORT_NAMES: dict[str, str] = {
     "sarpsborg-2023": "Sarpsborg kommune 2023, Oppstartsnotat",
     "distriktssenteret-2018": "Distriktssenteret 2018, Livskraftige lokalsamfunn",
 }
-STATUSES = ("match", "mismatch", "source-inconsistent", "no-published-value")
-PUBLISHED_FIELDS = ("pv_id", "value", "decimals", "doc", "source", "lines", "errata_id")
+STATUSES = (*REPRODUCTION_STATUSES, "no-published-value")
+PUBLISHED_FIELDS = ("pv_id", "value", "decimals", "qualifier", "doc", "source", "lines", "errata_id")
 # Counts and ranks must be reproduced exactly by `verify`; everything else to float noise.
 EXACT_UNITS = frozenset({"count", "firms", "persons", "employed", "jobs", "rank", "items", "inhabitants", "people",
                          "events", "year", "suppliers", "answers"})
@@ -80,23 +76,17 @@ def _published(row) -> dict | None:
     return {f: _clean(row.get(f)) for f in PUBLISHED_FIELDS}
 
 
-def status_of(value: float, published: dict | None, tolerance: float = 0.0, errata_id: str | None = None,
-              interval: tuple[float, float] | None = None) -> str:
-    """Compare a reproduced value with a published row (see the module docstring).
+def status_of(value: float, published: dict | None, interval: tuple[float, float] | None = None) -> tuple[str, str]:
+    """(status, rule) of a reproduced value against a published row; see :func:`analysis.reproduce.judge`.
 
-    ``interval`` is the range the value can take when its inputs are themselves
-    roundings (e.g. register counts ± 0.5): it matches when any value in it
-    prints as the published number.
+    ``interval`` is the range the value can take when its inputs are themselves rounded prints
+    (percentages, indexes); without it the inputs are exact counts.
     """
     if published is None:
-        return "no-published-value"
-    half_unit = 0.5 * 10.0 ** -int(published["decimals"])
-    slack = half_unit + tolerance + 1e-9 * max(1.0, abs(published["value"]))  # float noise at the boundary
-    if abs(value - published["value"]) <= slack:
-        return "match"
-    if interval is not None and interval[0] - slack <= published["value"] <= interval[1] + slack:
-        return "match"
-    return "source-inconsistent" if (errata_id or published.get("errata_id")) else "mismatch"
+        return "no-published-value", ""
+    lo, hi = interval if interval is not None else (value, value)
+    verdict = judge(Evaluation(value, lo, hi, interval is not None, False), published)
+    return verdict.status, verdict.rule
 
 
 def _citation(published: dict | None) -> str | None:
@@ -115,37 +105,34 @@ class Findings:
         self._items: dict[str, dict] = {}
 
     def record(self, finding_id: str, value, unit: str, description: str, published=None,
-               tolerance: float | None = None, citation: str | None = None, errata_id: str | None = None,
-               interval: tuple[float, float] | None = None) -> dict:
-        """Record one reproduced number and return the record (with its status).
+               citation: str | None = None, interval: tuple[float, float] | None = None,
+               status: tuple[str, str] | None = None) -> dict:
+        """Record one reproduced number and return the record (with its status and the rule that decided it).
 
-        ``published`` is a ``published_values`` row (dict or Series); ``tolerance``
-        is added to the printed rounding half-unit (default 0); ``interval`` is
-        the value's range when its inputs are roundings (see :func:`status_of`).
-        Raises on a duplicate id or a non-finite value.
+        ``published`` is a ``published_values`` row (dict or Series); ``interval`` the value's range
+        when its inputs are rounded prints (see :func:`status_of`); ``status`` a (status, rule) pair
+        already decided by :mod:`analysis.reproduce` (rates over an unprinted base). Raises on a
+        duplicate id or a non-finite value.
         """
         if not isinstance(finding_id, str) or not finding_id.strip():
             raise ValueError(f"finding id must be a non-empty string, got {finding_id!r}")
         if finding_id in self._items:
             raise ValueError(f"finding {finding_id!r} is recorded twice in {self.notebook}")
         value = _finite(value, f"finding {finding_id!r}")
-        tol = 0.0 if tolerance is None else _finite(tolerance, "tolerance")
-        if tol < 0:
-            raise ValueError(f"tolerance must be >= 0, got {tol}")
         if interval is not None:
             interval = (_finite(interval[0], "interval low"), _finite(interval[1], "interval high"))
             if interval[0] > interval[1]:
                 raise ValueError(f"interval {interval} runs backwards")
         pub = _published(published)
-        status = status_of(value, pub, tol, errata_id, interval)
-        by_value = status == "match" and status_of(value, pub, tol, errata_id) == "match"
+        state, rule = status if status is not None else status_of(value, pub, interval)
+        if state not in STATUSES:
+            raise ValueError(f"unknown status {state!r}; statuses: {', '.join(STATUSES)}")
         item = {
             "id": finding_id, "region": self.region, "notebook": self.notebook, "value": _clean(value),
-            "unit": unit, "description": description, "status": status, "published": pub,
-            "tolerance": _clean(tol), "difference": _clean(value - pub["value"]) if pub else None,
+            "unit": unit, "description": description, "status": state, "rule": rule or None, "published": pub,
+            "difference": _clean(value - pub["value"]) if pub else None,
             "interval": [_clean(x) for x in interval] if interval is not None else None,
-            "matched_by": ("value" if by_value else "interval") if status == "match" else None,
-            "citation": citation or _citation(pub), "errata_id": errata_id or (pub or {}).get("errata_id"),
+            "citation": citation or _citation(pub), "errata_id": (pub or {}).get("errata_id"),
         }
         self._items[finding_id] = item
         return item
@@ -171,9 +158,9 @@ class Findings:
         """One row per finding: id, value, unit, published, decimals, status, difference, citation."""
         rows = [{"id": r["id"], "value": r["value"], "unit": r["unit"],
                  "published": (r["published"] or {}).get("value"), "decimals": (r["published"] or {}).get("decimals"),
-                 "status": r["status"], "difference": r["difference"], "citation": r["citation"]}
+                 "status": r["status"], "rule": r["rule"], "difference": r["difference"], "citation": r["citation"]}
                 for r in self.records()]
-        cols = ["id", "value", "unit", "published", "decimals", "status", "difference", "citation"]
+        cols = ["id", "value", "unit", "published", "decimals", "status", "rule", "difference", "citation"]
         return pd.DataFrame(rows, columns=cols)
 
 

@@ -14,11 +14,11 @@ Families
 changes           :func:`abs_change`, :func:`rel_change`, :func:`index_series`, :func:`change_table`
 location quotient :func:`locq`, :func:`locq_frame`
 specialisation    :func:`shares`, :func:`krugman`, :func:`hoover`
-shift-share       :func:`shift`
+shift-share       :func:`shift` (reference economy as given), :func:`shift_rest` (the reference
+                  economy without the region: the rest of the country)
 firm dynamics     :func:`entry_rate`, :func:`exit_rate`, :func:`net_rate`, :func:`turbulence`,
-                  :func:`implied_start_population`
-rounding checks   :func:`rounding_interval`, :func:`interval_consistent`,
-                  :func:`printed_value_attainable`, :func:`pct_attainable`, :func:`rel_change_attainable`
+                  :func:`stock_flow_start`, :func:`base_interval`
+rounding          :func:`rounding_interval`, :func:`interval_consistent`
 
 Bad input raises; nothing returns a silent NaN. Scalar functions raise
 :class:`UndefinedIndicator` where the indicator is mathematically undefined
@@ -30,9 +30,7 @@ one undefined industry should not hide the others.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from itertools import product
+from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
@@ -52,7 +50,7 @@ class MissingKey(KeyError):
 
 # ---------------------------------------------------------------- validation
 
-def _count(x, name: str) -> float:
+def as_count(x, name: str) -> float:
     """A finite, non-negative number, or ValueError naming the argument."""
     if isinstance(x, bool) or x is None or x is pd.NA or not isinstance(x, Real | np.number):
         raise ValueError(f"{name} must be a number, got {x!r}")
@@ -64,7 +62,7 @@ def _count(x, name: str) -> float:
     return x
 
 
-def _number(x, name: str) -> float:
+def as_number(x, name: str) -> float:
     """A finite number of either sign (printed rates, changes)."""
     if isinstance(x, bool) or x is None or x is pd.NA or not isinstance(x, Real | np.number):
         raise ValueError(f"{name} must be a number, got {x!r}")
@@ -94,7 +92,7 @@ def abs_change(e_t1, e_t0) -> float:
     Example (NIBR-rapport 2005:11, Tabell 4.1, Horten ICT industry 1997-2005):
     ``abs_change(1641, 1644) == -3``.
     """
-    return _count(e_t1, "e_t1") - _count(e_t0, "e_t0")
+    return as_count(e_t1, "e_t1") - as_count(e_t0, "e_t0")
 
 
 def rel_change(e_t1, e_t0) -> float:
@@ -106,7 +104,7 @@ def rel_change(e_t1, e_t0) -> float:
     Example (NIBR-rapport 2005:11, Tabell 7.1, Halden data processing/software,
     17 -> 277): ``round(rel_change(277, 17), 1) == 1529.4``.
     """
-    e_t1, e_t0 = _count(e_t1, "e_t1"), _count(e_t0, "e_t0")
+    e_t1, e_t0 = as_count(e_t1, "e_t1"), as_count(e_t0, "e_t0")
     if e_t0 == 0:
         raise UndefinedIndicator(f"relative change from a base of 0 (to {e_t1:g}) is undefined")
     return (e_t1 - e_t0) / e_t0 * 100.0
@@ -185,7 +183,7 @@ def locq(e_ij, e_j, e_i, e) -> float:
     Raises ValueError when a part exceeds its whole, :class:`UndefinedIndicator`
     when ``e_j`` or ``e_i`` is 0.
     """
-    e_ij, e_j, e_i, e = (_count(v, n) for v, n in ((e_ij, "e_ij"), (e_j, "e_j"), (e_i, "e_i"), (e, "e")))
+    e_ij, e_j, e_i, e = (as_count(v, n) for v, n in ((e_ij, "e_ij"), (e_j, "e_j"), (e_i, "e_i"), (e, "e")))
     if e_ij > e_j or e_i > e:
         raise ValueError(f"a part exceeds its whole (e_ij={e_ij:g} > e_j={e_j:g} or e_i={e_i:g} > e={e:g})")
     if e_j == 0 or e_i == 0:
@@ -287,8 +285,8 @@ def shift(e_ij_t0, e_ij_t1, e_i_t0, e_i_t1, e_t0=None, e_t1=None) -> pd.DataFram
         if frame[col].isna().any():
             raise MissingKey(f"{col} has no value for industries {list(frame.index[frame[col].isna()])}")
         frame[col] = _counts(frame[col], col)
-    e_t0 = frame["e_i_t0"].sum() if e_t0 is None else _count(e_t0, "e_t0")
-    e_t1 = frame["e_i_t1"].sum() if e_t1 is None else _count(e_t1, "e_t1")
+    e_t0 = frame["e_i_t0"].sum() if e_t0 is None else as_count(e_t0, "e_t0")
+    e_t1 = frame["e_i_t1"].sum() if e_t1 is None else as_count(e_t1, "e_t1")
     zero = frame["e_i_t0"] == 0
     if zero.any() or e_t0 == 0:
         raise UndefinedIndicator(f"industry growth is undefined for industries {list(frame.index[zero])} "
@@ -304,10 +302,31 @@ def shift(e_ij_t0, e_ij_t1, e_i_t0, e_i_t1, e_t0=None, e_t1=None) -> pd.DataFram
     return out
 
 
+def shift_rest(e_ij_t0, e_ij_t1, e_i_t0, e_i_t1) -> pd.DataFrame:
+    """Shift-share against the reference economy **without the region** (the rest of the country).
+
+    The same decomposition as :func:`shift`, with every reference level replaced by the
+    reference less the region (``e_i - e_ij``): national growth ``G`` is then the growth of the
+    rest of the country and the region's own growth does not enter its benchmark. This matters
+    when the region is a visible part of the reference (Horten's ICT manufacturing within
+    Norway's, Tabell v.3), where :func:`shift` dampens the regional shift. Inputs as
+    :func:`shift` (``e_i`` includes the region); raises when a region level exceeds the reference.
+    Read: ``regional_shift > 0`` means the industry grew faster in the region than in the rest
+    of the country; summed, it is the region's gain over a rest-of-country trend.
+    """
+    frame = pd.DataFrame({"e_ij_t0": e_ij_t0, "e_ij_t1": e_ij_t1, "e_i_t0": e_i_t0, "e_i_t1": e_i_t1})
+    for year in ("t0", "t1"):
+        over = frame[f"e_ij_{year}"] > frame[f"e_i_{year}"]
+        if over.any():
+            raise ValueError(f"the region exceeds the reference in {year} for industries {list(frame.index[over])}")
+    return shift(frame["e_ij_t0"], frame["e_ij_t1"], frame["e_i_t0"] - frame["e_ij_t0"],
+                 frame["e_i_t1"] - frame["e_ij_t1"])
+
+
 # ---------------------------------------------------------------- firm dynamics
 
 def _rate(numerator: float, start_population, what: str) -> float:
-    start = _count(start_population, "start_population")
+    start = as_count(start_population, "start_population")
     if start == 0:
         raise UndefinedIndicator(f"{what} is undefined for a start population of 0")
     return numerator / start * 100.0
@@ -319,17 +338,17 @@ def entry_rate(established, start_population) -> float:
     NIBR-rapport 2005:11 prints it as 'Andel bedrifter opprettet ... (%)' /
     'Andel etablert i % av populasjon '98'.
     """
-    return _rate(_count(established, "established"), start_population, "entry rate")
+    return _rate(as_count(established, "established"), start_population, "entry rate")
 
 
 def exit_rate(closed, start_population) -> float:
     """Exit rate ``closed / start_population * 100``."""
-    return _rate(_count(closed, "closed"), start_population, "exit rate")
+    return _rate(as_count(closed, "closed"), start_population, "exit rate")
 
 
 def net_rate(established, closed, start_population) -> float:
     """Net entry rate ``(established - closed) / start_population * 100``; negative = shrinking stock."""
-    return _rate(_count(established, "established") - _count(closed, "closed"), start_population, "net rate")
+    return _rate(as_count(established, "established") - as_count(closed, "closed"), start_population, "net rate")
 
 
 def turbulence(established, closed, start_population) -> float:
@@ -340,52 +359,39 @@ def turbulence(established, closed, start_population) -> float:
     Isaksen & Spilling 1996, p. 143). Horten ICT 1998-2005: 6 established, 16
     closed, printed 63, so the 1998 stock was about 35.
     """
-    total = _count(established, "established") + _count(closed, "closed")
+    total = as_count(established, "established") + as_count(closed, "closed")
     return _rate(total, start_population, "turbulence")
 
 
-@dataclass(frozen=True)
-class Interval:
-    """A closed interval with a point estimate (for values implied by rounded prints)."""
+def stock_flow_start(firms_end, established, closed) -> float:
+    """The start stock implied by the stock-flow identity: ``firms_end - established + closed``.
 
-    estimate: float
-    lower: float
-    upper: float
-
-    def integers(self) -> tuple[int, ...]:
-        return tuple(range(math.ceil(self.lower - 1e-9), math.floor(self.upper + 1e-9) + 1))
-
-    def intersect(self, other: Interval) -> Interval:
-        lo, hi = max(self.lower, other.lower), min(self.upper, other.upper)
-        if lo > hi:
-            raise ValueError(f"intervals [{self.lower:g}, {self.upper:g}] and [{other.lower:g}, {other.upper:g}] "
-                             "do not overlap: the printed numbers are not mutually consistent")
-        return Interval((self.estimate + other.estimate) / 2, lo, hi)
-
-
-def implied_start_population(established, entry_rate_pct, decimals: int = 0,
-                             count_halfwidth: float = 0.5) -> Interval:
-    """Start population implied by a count and the printed rate: ``100 * established / rate``.
-
-    The NIBR appendix (Tabell v.6) prints rates but not the 1998 stock. The
-    interval allows the rate's rounding (half a unit in the last printed
-    decimal) and ``count_halfwidth`` on the count (the register counts are
-    roundings, so 0.5 by default; pass 0 for exact counts). Works for any
-    rate: pass ``established + closed`` with the turbulence, and intersect.
-    Example: Horten ICT, 6 established, 17 % -> estimate 35.3, interval
-    [31.4, 39.4]; 22 entries+exits at turbulence 63 -> 34.9.
+    Register stocks also change by firms moving in or out and changing industry, so the
+    identity is a benchmark for the unprinted start stock, not its value.
     """
-    n = _count(established, "established")
-    r = _number(entry_rate_pct, "entry_rate_pct")
-    h = 0.5 * 10.0 ** -decimals
-    if r - h <= 0:
-        raise UndefinedIndicator(f"a printed rate of {r:g} % does not bound the start population from above")
+    return as_count(firms_end, "firms_end") - as_count(established, "established") + as_count(closed, "closed")
+
+
+def base_interval(numerator, printed_rate, decimals: int = 0) -> tuple[float, float] | None:
+    """Start stocks ``b`` with ``100 * numerator / b`` printing as ``printed_rate`` at ``decimals``.
+
+    The NIBR appendix (Tabell v.6) prints rates over the 1998 stock but not the stock. The
+    numerator (established, closed, established - closed or established + closed) is an exact
+    count; the rate is rounded. Returns None when any stock would print the rate (a rate of 0
+    from a numerator of 0: not testable) and ``(inf, inf)`` when none would. Example: Horten ICT,
+    6 established, printed 17 % -> 6 / 0.175 .. 6 / 0.165 = (34.3, 36.4).
+    """
+    n = as_number(numerator, "numerator")
+    r = as_number(printed_rate, "printed_rate")
+    half = 0.5 * 10.0 ** -int(decimals)
+    lo_rate, hi_rate = r - half, r + half
     if n == 0:
-        raise UndefinedIndicator("a count of 0 with a positive rate implies no start population")
-    return Interval(100.0 * n / r, 100.0 * max(n - count_halfwidth, 0) / (r + h), 100.0 * (n + count_halfwidth) / (r - h))
+        return None if lo_rate <= 0 <= hi_rate else (math.inf, math.inf)
+    bounds = [math.inf if rate == 0 or (rate > 0) != (n > 0) else 100.0 * n / rate for rate in (lo_rate, hi_rate)]
+    return (max(min(bounds), 0.0), max(bounds))
 
 
-# ---------------------------------------------------------------- rounding checks
+# ---------------------------------------------------------------- rounding
 
 def rounding_interval(printed_value, decimals: int) -> tuple[float, float]:
     """Values that print as ``printed_value`` at ``decimals`` decimals: ``v ± 0.5·10^-d`` (closed).
@@ -393,7 +399,7 @@ def rounding_interval(printed_value, decimals: int) -> tuple[float, float]:
     Closed at both ends because the sources do not say whether halves round up
     or to even.
     """
-    v = _number(printed_value, "printed_value")
+    v = as_number(printed_value, "printed_value")
     if not isinstance(decimals, int | np.integer) or decimals < 0:
         raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}")
     h = 0.5 * 10.0 ** -int(decimals)
@@ -403,56 +409,15 @@ def rounding_interval(printed_value, decimals: int) -> tuple[float, float]:
 def interval_consistent(printed_value, decimals: int, lower, upper) -> bool:
     """True when some value in ``[lower, upper]`` prints as ``printed_value``."""
     lo, hi = rounding_interval(printed_value, decimals)
-    lower, upper = _number(lower, "lower"), _number(upper, "upper")
+    lower, upper = as_number(lower, "lower"), as_number(upper, "upper")
     if lower > upper:
         raise ValueError(f"lower {lower:g} > upper {upper:g}")
     eps = 1e-9 * max(1.0, abs(lo), abs(hi))  # float noise at the boundary
     return lower <= hi + eps and upper >= lo - eps
 
 
-def printed_value_attainable(printed_value, decimals: int, func: Callable[..., float], *counts,
-                             count_halfwidth: float = 0.5) -> bool:
-    """Can ``func(*counts)`` print as ``printed_value`` when each count is itself a rounding?
-
-    Each printed count stands for any value within ``± count_halfwidth``. ``func``
-    must be monotone in each argument over that box (rates, changes and
-    ratios with a positive denominator are); its range is then spanned by the
-    corners of the box. Raises :class:`UndefinedIndicator` when a corner is
-    undefined (e.g. a denominator that may be 0).
-    """
-    boxes = [(_count(c, "count") - count_halfwidth, _count(c, "count") + count_halfwidth) for c in counts]
-    values = []
-    for corner in product(*boxes):
-        try:
-            values.append(func(*(max(x, 0.0) for x in corner)))
-        except ZeroDivisionError as exc:
-            raise UndefinedIndicator(f"{getattr(func, '__name__', 'func')} is undefined within "
-                                     f"±{count_halfwidth} of the printed counts {counts}") from exc
-    return interval_consistent(printed_value, decimals, min(values), max(values))
-
-
-def pct_attainable(printed_pct, decimals: int, numerator, denominator, count_halfwidth: float = 0.5) -> bool:
-    """Is the printed percentage ``numerator / denominator * 100`` attainable from rounded counts?
-
-    Example: Kongsberg, 22 of 27 product innovators -> 81.5 % at one decimal: True.
-    """
-    def pct(a, b):
-        if b <= 0:
-            raise ZeroDivisionError
-        return a / b * 100.0
-    return printed_value_attainable(printed_pct, decimals, pct, numerator, denominator,
-                                    count_halfwidth=count_halfwidth)
-
-
-def rel_change_attainable(printed_pct, decimals: int, e_t1, e_t0, count_halfwidth: float = 0.5) -> bool:
-    """Is the printed relative change attainable from the two rounded levels?"""
-    return printed_value_attainable(printed_pct, decimals, lambda a, b: rel_change(a, b), e_t1, e_t0,
-                                    count_halfwidth=count_halfwidth)
-
-
 __all__ = [
-    "Interval", "MissingKey", "UndefinedIndicator", "abs_change", "change_table", "entry_rate", "exit_rate",
-    "hoover", "implied_start_population", "index_series", "interval_consistent", "krugman", "locq", "locq_frame",
-    "net_rate", "pct_attainable", "printed_value_attainable", "rel_change", "rel_change_attainable",
-    "rounding_interval", "shares", "shift", "turbulence",
+    "MissingKey", "UndefinedIndicator", "abs_change", "base_interval", "change_table", "as_count", "as_number", "entry_rate", "exit_rate",
+    "hoover", "index_series", "interval_consistent", "krugman", "locq", "locq_frame", "net_rate", "rel_change",
+    "rounding_interval", "shares", "shift", "shift_rest", "stock_flow_start", "turbulence",
 ]

@@ -1,20 +1,29 @@
-"""One seaborn theme and figure helpers that always put the source under the figure.
+"""One seaborn theme and the figure helpers every notebook draws with.
 
-:func:`set_theme` fixes style, palette (seaborn 'colorblind') and the settings
-that make saved files byte-identical between runs. :func:`save_figure` refuses
-a figure without a title or axis labels and writes PNG and SVG with the source
-line ("Source: NIBR-rapport 2005:11, Tabell 4.1") drawn under the plot.
+:func:`set_theme` fixes style, palette (seaborn 'colorblind'), constrained layout and the
+settings that make saved files byte-identical between runs. :func:`save_figure` refuses a
+figure without a title or axis labels, draws the source line ("Source: NIBR-rapport 2005:11,
+Tabell 4.1") under the plot and writes the PNG and, beside it, the data the figure plots (CSV).
 
-Helpers: :func:`timeline`, :func:`change_bars`, :func:`index_lines`,
-:func:`rank_dots`, :func:`location_bars`. Each returns the Figure, with title
-and axis labels set from its arguments; the caller saves it.
+Helpers (each returns the Figure with title and axis labels set; the caller saves it):
+
+* :func:`grouped_bars` -- a value by category for one or several groups (a town beside its
+  benchmark), horizontal, with a zero or reference line;
+* :func:`series_lines` -- series over time (employment index with its comparison rows, a firm's
+  history), optionally on a log scale so that no series is flattened;
+* :func:`timeline` -- dated events by phase;
+* :func:`rank_dots` -- ranked items by group;
+* :func:`share_dots` -- survey shares with their intervals and n, with reference marks;
+* :func:`location_bars` -- the distribution over locations, each bar its own 100 %;
+* :func:`network` -- actors and links (networkx layout), e.g. a supplier network.
+
+Legends go beside the axes, never over the data.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
+import itertools
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -22,11 +31,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from analysis.files import atomic_write_text
 from analysis.findings import DOC_SHORT_NAMES
 
 PALETTE = "colorblind"
 SOURCE_GID = "source-line"
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+BENCHMARK_COLOUR = "0.55"
 
 
 class FigureError(ValueError):
@@ -37,13 +47,15 @@ def set_theme() -> None:
     """Apply the project theme. Idempotent: every call sets the same values."""
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
     matplotlib.rcParams.update({
-        "svg.hashsalt": "tech-towns",  # fixed ids in SVG output instead of random ones
-        "svg.fonttype": "path",  # glyphs as paths: no dependence on installed fonts when viewed
+        "svg.hashsalt": "tech-towns",
         "figure.dpi": 100,
         "savefig.dpi": 150,
         "figure.figsize": (8.0, 4.5),
+        "figure.constrained_layout.use": True,
         "axes.titlesize": "medium",
         "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "legend.frameon": False,
     })
 
 
@@ -70,159 +82,242 @@ def _caption(source) -> str:
 
 def check_figure(fig) -> None:
     """Raise :class:`FigureError` unless the figure has a title and every plotting axes both labels."""
-    axes = [ax for ax in fig.axes if ax.axison]
+    axes = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
     if not axes:
         raise FigureError("figure has no visible axes")
     suptitle = fig._suptitle.get_text().strip() if fig._suptitle is not None else ""
-    if not suptitle and not all(ax.get_title().strip() for ax in axes):
+    if not suptitle and not all(ax.get_title(loc="left").strip() or ax.get_title().strip() for ax in axes):
         raise FigureError("figure has no title: set ax.set_title(...) or fig.suptitle(...)")
     for ax in axes:
+        if getattr(ax, "_analysis_unlabelled", False):
+            continue  # a drawing without axes scales (network, value chain)
         if not ax.get_xlabel().strip() or not ax.get_ylabel().strip():
             raise FigureError(f"axes {ax.get_title() or suptitle!r} lacks an x or y label (with units)")
 
 
 def _draw_source(fig, caption: str) -> None:
-    """Put the caption left-aligned just below everything else drawn (tick labels, x label, legend)."""
+    """The caption under everything else: constrained layout is told to keep a band at the bottom
+    of the figure free (a band as high as the wrapped caption), and the caption is written into it."""
     text = next((t for t in fig.texts if t.get_gid() == SOURCE_GID), None)
-    if text is None:  # reuse the artist so saving twice does not stack two source lines
-        text = fig.text(0, 0, "", ha="left", va="top", fontsize="small", color="0.3", gid=SOURCE_GID)
-    text.set_text(caption)
-    text.set_visible(False)  # measure the figure without the caption itself
-    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
-    text.set_visible(True)
     width, height = fig.get_size_inches()
-    text.set_position((bbox.x0 / width, (bbox.y0 - 0.05) / height))
+    wrapped = textwrap.fill(caption, max(40, int(width * 13)))
+    band = (0.17 * (wrapped.count("\n") + 1) + 0.12) / height
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+        engine.set(rect=(0, band, 1, 1 - band))
+    if text is None:  # reuse the artist so saving twice does not stack two source lines
+        text = fig.text(0.01, band - 0.04 / height, wrapped, ha="left", va="top", fontsize="small", color="0.3",
+                        gid=SOURCE_GID, transform=fig.transFigure)
+    text.set_text(wrapped)
 
 
-def _atomic_save(fig, path: Path, **kwargs) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, bbox_inches="tight", **kwargs)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for everyone to read
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write ``output_dir/figures/<notebook>--<name>.png`` with the source line, and the plotted data as CSV.
 
-
-def save_figure(fig, output_dir, notebook: str, name: str, source) -> dict[str, Path]:
-    """Write ``output_dir/figures/<notebook>--<name>.png`` and ``.svg`` with the source line.
-
-    ``source`` is a caption string, a ``(doc_id, locator)`` pair or a list of
-    pairs. Output is byte-identical across runs (no dates or software tags in
-    the metadata; fixed SVG hash salt). Raises :class:`FigureError` if the
-    figure lacks a title or axis labels.
+    ``source`` is a caption string, a ``(doc_id, locator)`` pair or a list of pairs; ``data``
+    the frame the figure draws (written as ``<notebook>--<name>.csv`` beside the PNG). Output is
+    byte-identical across runs (no software tag in the metadata). Raises :class:`FigureError` if
+    the figure lacks a title or axis labels.
     """
+    from analysis.files import atomic_path
+    from analysis.names import check_slug
+
     for value, what in ((notebook, "notebook"), (name, "name")):
-        if not isinstance(value, str) or not _SLUG.match(value):
-            raise FigureError(f"{what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
+        check_slug(value, f"figure {what}", error=FigureError)
     check_figure(fig)
     _draw_source(fig, _caption(source))
     folder = Path(output_dir) / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"{notebook}--{name}"
-    paths = {"png": folder / f"{stem}.png", "svg": folder / f"{stem}.svg"}
-    _atomic_save(fig, paths["png"], format="png", metadata={"Software": None})
-    _atomic_save(fig, paths["svg"], format="svg", metadata={"Date": None, "Creator": None})
+    paths = {"png": folder / f"{stem}.png"}
+    with atomic_path(paths["png"]) as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": None})
+    if data is not None:
+        paths["csv"] = folder / f"{stem}.csv"
+        atomic_write_text(paths["csv"], data.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
     return paths
 
 
 # ---------------------------------------------------------------- helpers
 
-def _new(ax, figsize=None):
-    if ax is not None:
-        return ax.figure, ax
-    return plt.subplots(figsize=figsize)
+
+def _legend_beside(ax, title: str | None = None) -> None:
+    """The legend beside the axes, outside the data, labels wrapped narrow (constrained layout makes room)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        seen = dict(zip(labels, handles))
+        ax.legend(list(seen.values()), _wrap(seen, 24), title=title, loc="upper left", bbox_to_anchor=(1.02, 1),
+                  fontsize="small", title_fontsize="small")
 
 
-def timeline(events: pd.DataFrame, title: str, phase_order=None, label_col: str = "event_id"):
+def _title(ax, text: str, width: int = 72) -> None:
+    ax.set_title(textwrap.fill(text, width), loc="left")
+
+
+def _log_axis(ax, axis: str = "x") -> None:
+    """A log scale labelled with plain numbers (25, 50, 100, 200 ...), no minor labels."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
+    ticks = [v for v in (1, 2, 5, 10, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200)
+             if lo <= v <= hi]
+    if len(ticks) >= 2:
+        target.set_major_locator(FixedLocator(ticks))
+    target.set_major_formatter(ScalarFormatter())
+    target.set_minor_formatter(NullFormatter())
+
+
+def _wrap(labels, width: int = 28) -> list[str]:
+    return [textwrap.fill(str(label), width) for label in labels]
+
+
+def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xlabel: str, group: str | None = None,
+                 order=None, group_order=None, reference: float | None = 0.0, colours: dict | None = None, ax=None,
+                 ylabel: str | None = None):
+    """Horizontal bars of ``value`` by ``category``, one bar per ``group`` (e.g. the town and its benchmark).
+
+    The first group is drawn in the palette's first colour, a group named in ``colours`` in its
+    colour (benchmarks in grey). ``reference`` draws a vertical line (0 for changes, 1 for
+    quotients, None for none). Missing values are left as gaps and labelled 'n/a'.
+    """
+    order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
+    groups = [None] if group is None else (list(group_order) if group_order is not None
+                                           else list(dict.fromkeys(frame[group])))
+    palette = sns.color_palette(PALETTE, max(len(groups), 1))
+    height = 0.8 / len(groups)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 0.55 * len(order) * max(1, len(groups) * 0.6) + 1.6))
+    fig = ax.figure
+    for k, g in enumerate(groups):
+        sub = frame if g is None else frame[frame[group] == g]
+        vals = sub.set_index(category)[value].reindex(order)
+        y = [i - 0.4 + height * (k + 0.5) for i in range(len(order))]
+        colour = (colours or {}).get(g, palette[k])
+        ax.barh(y, pd.to_numeric(vals, errors="coerce").fillna(0), height=height * 0.92, color=colour,
+                label=None if g is None else str(g))
+        for yy, v in zip(y, vals):
+            if pd.isna(v):
+                ax.text(0, yy, " n/a", va="center", fontsize="x-small", color="0.3")
+    ax.set_yticks(range(len(order)), _wrap(order))
+    ax.invert_yaxis()  # first category on top, as in the printed table
+    if reference is not None:
+        ax.axvline(reference, color="0.25", lw=0.8)
+    _title(ax, title)
+    ax.set(xlabel=xlabel, ylabel=ylabel or category.replace("_", " ").capitalize())
+    if group is not None:
+        _legend_beside(ax)
+    return fig
+
+
+def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylabel: str, xlabel: str = "Year",
+                 log: bool = False, reference: float | None = None, benchmarks=(), ax=None):
+    """Series over ``x``, one line per ``hue``; ``benchmarks`` (hue values) are drawn in grey, dashed.
+
+    ``log=True`` puts the y axis on a log scale, so a series that grows twentyfold does not
+    flatten the others; ``reference`` draws a horizontal line (100 for an index).
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig = ax.figure
+    palette = iter(sns.color_palette(PALETTE, 10))
+    for label, g in frame.groupby(hue, sort=False):
+        g = g.sort_values(x)
+        bench = label in set(benchmarks)
+        ax.plot(g[x], g[y], marker="o", ms=4, lw=1.6 if not bench else 1.2, ls="--" if bench else "-",
+                color=BENCHMARK_COLOUR if bench else next(palette), label=str(label))
+    if reference is not None:
+        ax.axhline(reference, color="0.4", lw=0.8, ls=":")
+    _title(ax, title)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if log:
+        _log_axis(ax, "y")
+    _legend_beside(ax)
+    return fig
+
+
+def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_order=None):
     """Dated events on a year axis, one row per event (oldest on top), coloured by phase.
 
-    ``events``: history_events rows (year, year_end, phase and ``label_col``).
-    Periods (``year_end``) are drawn as bars from year to year_end. The panel
-    beside the axis holds the phase legend and lists the events without a year,
-    which are not placed on the axis.
+    ``events``: rows with year, year_end, phase and ``label_col`` (a short readable name).
+    Periods (``year_end``) are drawn as bars from year to year_end; the phase legend is beside
+    the axis. Events without a year are not placed (the caller lists them).
     """
-    import textwrap
-
     dated = events[events["year"].notna()].sort_values(["year", label_col])
-    undated = events[events["year"].isna()]
     phase = dated["phase"].astype("object").where(dated["phase"].notna(), "(no phase)")
     phases = list(phase_order) if phase_order is not None else list(dict.fromkeys(phase))
     colours = dict(zip(phases, sns.color_palette(PALETTE, max(len(phases), 1))))
-    fig, (ax, side) = plt.subplots(1, 2, figsize=(11, 1.5 + 0.25 * max(len(dated), 6)),
-                                   gridspec_kw={"width_ratios": [2.2, 1]})
+    fig, ax = plt.subplots(figsize=(10, 1.4 + 0.24 * max(len(dated), 6)))
     for y, (ev, ph) in enumerate(zip(dated.to_dict("records"), phase)):
         end = ev.get("year_end") if pd.notna(ev.get("year_end")) else ev["year"]
         if end != ev["year"]:
             ax.plot([ev["year"], end], [y, y], color=colours.get(ph, "0.5"), lw=5, solid_capstyle="butt")
-        ax.plot(ev["year"], y, "o", color=colours.get(ph, "0.5"))
-    ax.set_yticks(range(len(dated)), dated[label_col].astype(str).tolist(), fontsize="x-small")
+        ax.plot(ev["year"], y, "o", color=colours.get(ph, "0.5"), label=ph)
+    ax.set_yticks(range(len(dated)), [textwrap.shorten(str(s), 60) for s in dated[label_col]], fontsize="x-small")
     ax.invert_yaxis()
-    ax.set(title=title, xlabel="Year", ylabel="Event")
-    side.axis("off")
+    _title(ax, title)
+    ax.set(xlabel="Year", ylabel="Event")
     handles = [plt.Line2D([], [], marker="o", ls="", color=colours[p]) for p in phases]
-    side.legend(handles, [textwrap.fill(str(p), 38) for p in phases], title="Phase", loc="upper left",
-                fontsize="x-small", frameon=False)
-    if len(undated):
-        listing = "\n".join(textwrap.fill(f"• {x}", 45) for x in undated[label_col].astype(str))
-        side.text(0, 0.35, "Undated (not on the axis)\n" + listing, va="top", fontsize="x-small",
-                  transform=side.transAxes)
+    ax.legend(handles, _wrap(phases, 28), title="Phase", loc="upper left", bbox_to_anchor=(1.02, 1),
+              fontsize="x-small", title_fontsize="small")
     return fig
 
 
-def change_bars(table: pd.DataFrame, value: str, label: str, title: str, unit: str, ax=None):
-    """Horizontal bars of a change by industry (``value`` column, e.g. abs_change or rel_change_pct).
-
-    Rows whose value is ``<NA>`` (undefined relative change) are shown as 'n/a'.
-    """
-    fig, ax = _new(ax, figsize=(8, 0.4 * len(table) + 1.5))
-    vals = pd.to_numeric(table[value]).astype("Float64")
-    labels = table[label].astype(str).tolist()
-    colours = sns.color_palette(PALETTE, 2)
-    ax.barh(labels, vals.fillna(0).astype(float), color=[colours[0] if v >= 0 else colours[1] for v in vals.fillna(0)])
-    for i, v in enumerate(vals):
-        if pd.isna(v):
-            ax.text(0, i, " n/a", va="center", fontsize="small")
-    ax.axvline(0, color="0.2", lw=0.8)
-    ax.invert_yaxis()  # first row on top, as in the printed table
-    ax.set(title=title, xlabel=unit, ylabel="Industry")
-    return fig
-
-
-def index_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, base_year: int, ax=None):
-    """Index series (base year = 100), one line per ``hue`` value, with the 100 line marked."""
-    fig, ax = _new(ax)
-    sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", ax=ax, palette=PALETTE)
-    ax.axhline(100, color="0.4", lw=0.8, ls="--")
-    ax.set(title=title, xlabel="Year", ylabel=f"Index ({base_year} = 100)")
-    return fig
-
-
-def rank_dots(rankings: pd.DataFrame, title: str, item: str = "item_id", group: str = "firm_group",
-              rank: str = "rank", ax=None):
+def rank_dots(rankings: pd.DataFrame, title: str, item: str = "item", group: str = "group", rank: str = "rank",
+              ax=None):
     """Ranked items (rows, best on top) by group (colour); tied items share an x position.
 
     Items are ordered by their mean rank over the groups; rank 1 is on the left.
     """
     order = rankings.groupby(item)[rank].mean().sort_values().index.tolist()
-    fig, ax = _new(ax, figsize=(8, 0.35 * len(order) + 1.5))
-    sns.stripplot(data=rankings, x=rank, y=item, hue=group, order=order, dodge=True, jitter=False, size=8,
-                  palette=PALETTE, ax=ax)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 0.38 * len(order) + 1.6))
+    fig = ax.figure
+    sns.stripplot(data=rankings, x=rank, y=item, hue=group, order=order, dodge=len(rankings[group].unique()) > 1,
+                  jitter=False, size=8, palette=PALETTE, ax=ax)
     top = int(rankings[rank].max())
     ax.set_xticks(range(1, top + 1))
-    ax.legend(title=group.replace("_", " ").capitalize(), fontsize="small")
-    ax.set(title=title, xlabel="Rank (1 = most important)", ylabel="Item")
+    ax.set_yticks(range(len(order)), _wrap(order, 40))
+    _legend_beside(ax, group.replace("_", " ").capitalize())
+    _title(ax, title)
+    ax.set(xlabel="Rank (1 = most important; ties share a rank)", ylabel="Item")
     return fig
 
 
-def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, title: str,
-                  normalise: bool = True, location_order=None, ax=None):
-    """Stacked horizontal bars: the distribution over locations of each ``bar`` (e.g. partner type).
+def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str, n: str, title: str,
+               xlabel: str = "Share of firms (%)", reference: str | None = None, reference_label: str = "national figure",
+               ax=None):
+    """Shares as dots with their intervals (whiskers), n beside each, and reference values as marks.
 
-    With ``normalise`` each bar is scaled to 100 % of its own total, so bars
-    with different N compare; otherwise values are stacked as given.
+    All columns in percent. ``reference`` names a column of reference shares (e.g. the national
+    survey figure for the same industry), drawn as a grey diamond.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(frame) + 1.6))
+    fig = ax.figure
+    colour = sns.color_palette(PALETTE, 1)[0]
+    y = range(len(frame))
+    ax.errorbar(frame[share], list(y), xerr=[frame[share] - frame[low], frame[high] - frame[share]], fmt="o",
+                color=colour, ecolor=colour, capsize=3, label="share, 95 % Wilson interval")
+    for yy, (s, hi, k) in enumerate(zip(frame[share], frame[high], frame[n])):
+        ax.text(min(hi + 2, 101), yy, f"n = {int(k)}", va="center", fontsize="x-small", color="0.3")
+    if reference is not None and frame[reference].notna().any():
+        ax.plot(frame[reference], list(y), "D", color=BENCHMARK_COLOUR, label=reference_label)
+    ax.set_yticks(list(y), _wrap(frame[label], 40))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 108)
+    _title(ax, title)
+    ax.set(xlabel=xlabel, ylabel="Indicator")
+    _legend_beside(ax)
+    return fig
+
+
+def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, title: str, normalise: bool = True,
+                  location_order=None, xlabel: str | None = None, ax=None):
+    """Stacked horizontal bars: the distribution over locations of each ``bar`` (e.g. supplier type).
+
+    With ``normalise`` each bar is scaled to 100 % of its own total, so bars with different N
+    compare (one denominator per bar); otherwise values are stacked as given.
     """
     wide = frame.pivot_table(index=bar, columns=location, values=value, aggfunc="sum", sort=False).fillna(0)
     if location_order is not None:
@@ -232,18 +327,126 @@ def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, titl
         if (totals == 0).any():
             raise ValueError(f"bars {list(wide.index[totals == 0])} have no values to normalise")
         wide = wide.div(totals, axis=0) * 100
-    fig, ax = _new(ax, figsize=(8, 0.5 * len(wide) + 1.8))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(wide) + 1.8))
+    fig = ax.figure
     left = pd.Series(0.0, index=wide.index)
+    labels = _wrap(wide.index)
     for colour, col in zip(sns.color_palette(PALETTE, len(wide.columns)), wide.columns):
-        ax.barh(wide.index.astype(str), wide[col], left=left, color=colour, label=str(col))
+        ax.barh(labels, wide[col], left=left, color=colour, label=str(col))
         left += wide[col]
     ax.invert_yaxis()
-    ax.legend(title="Location", bbox_to_anchor=(1.01, 1), loc="upper left", fontsize="small")
-    ax.set(title=title, xlabel="Share (%)" if normalise else value, ylabel=bar.replace("_", " ").capitalize())
+    _legend_beside(ax, "Location")
+    _title(ax, title)
+    ax.set(xlabel=xlabel or ("Share of the bar's total (%)" if normalise else value),
+           ylabel=bar.replace("_", " ").capitalize())
+    return fig
+
+
+def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "label", group: str = "role",
+            layout: str = "bipartite", ax=None):
+    """Actors (nodes) and their links (edges: columns ``source``, ``target``), coloured by ``group``.
+
+    ``layout`` is ``bipartite`` (the first group left, the others right) or ``spring``
+    (networkx's force-directed layout with a fixed seed). Drawn with networkx; no axes scales.
+    """
+    import networkx as nx
+
+    graph = nx.Graph()
+    for row in nodes.to_dict("records"):
+        graph.add_node(row["node_id"], **row)
+    graph.add_edges_from(edges[["source", "target"]].itertuples(index=False, name=None))
+    groups = list(dict.fromkeys(nodes[group]))
+    colours = dict(zip(groups, sns.color_palette(PALETTE, len(groups))))
+    if layout == "bipartite":
+        left = nodes.loc[nodes[group] == groups[0], "node_id"].tolist()
+        pos = nx.bipartite_layout(graph, left, align="vertical")
+    else:
+        pos = nx.spring_layout(graph, seed=7)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(nodes), 8)))
+    fig = ax.figure
+    nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="0.6")
+    for g in groups:
+        ids = nodes.loc[nodes[group] == g, "node_id"].tolist()
+        nx.draw_networkx_nodes(graph, pos, nodelist=ids, node_color=[colours[g]], node_size=380, ax=ax, label=g)
+    nx.draw_networkx_labels(graph, pos, labels={r["node_id"]: textwrap.fill(str(r[label]), 22)
+                                                for r in nodes.to_dict("records")}, font_size=7, ax=ax)
+    _title(ax, title)
+    ax.set_axis_off()
+    ax._analysis_unlabelled = True
+    ax.axison = True
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.grid(False)
+    _legend_beside(ax, group.replace("_", " ").capitalize())
     return fig
 
 
 __all__ = [
-    "DOC_SHORT_NAMES", "FigureError", "change_bars", "check_figure", "index_lines", "location_bars",
-    "rank_dots", "save_figure", "set_theme", "source_caption", "timeline",
+    "DOC_SHORT_NAMES", "FigureError", "check_figure", "compare_dots", "grouped_bars", "location_bars", "network", "rank_dots",
+    "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline", "value_chain",
 ]
+
+
+def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, title: str, xlabel: str,
+                 order=None, group_order=None, benchmarks=(), log: bool = False, reference: float | None = None,
+                 ax=None):
+    """One row per category, one marker per group (the region and its benchmarks, in grey).
+
+    For indexes and ratios that span orders of magnitude (``log=True``): a group that grew
+    twentyfold does not flatten the others. Missing values are left out of the row.
+    """
+    order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
+    groups = list(group_order) if group_order is not None else list(dict.fromkeys(frame[group]))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.7))
+    fig = ax.figure
+    palette = iter(sns.color_palette(PALETTE, 10))
+    markers = itertools.cycle("oDs^vP")
+    pos = {c: i for i, c in enumerate(order)}
+    for g in groups:
+        sub = frame[(frame[group] == g) & frame[value].notna()]
+        bench = g in set(benchmarks)
+        ax.plot(sub[value].astype(float), [pos[c] for c in sub[category]], ls="", marker=next(markers),
+                ms=7, color=BENCHMARK_COLOUR if bench else next(palette), label=str(g), alpha=0.9)
+    if reference is not None:
+        ax.axvline(reference, color="0.3", lw=0.8, ls=":")
+    ax.set_yticks(range(len(order)), _wrap(order))
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    _title(ax, title)
+    ax.set(xlabel=xlabel, ylabel=category.replace("_", " ").capitalize())
+    if log:
+        _log_axis(ax, "x")
+    _legend_beside(ax)
+    return fig
+
+
+def value_chain(steps: pd.DataFrame, title: str):
+    """Value chains as rows of boxes from upstream to downstream, the stages where the region works shaded.
+
+    ``steps``: rows with chain, step, stage, actors (';'-separated) and region_position.
+    """
+    chains = list(dict.fromkeys(steps["chain"]))
+    fig, axes = plt.subplots(len(chains), 1, figsize=(11, 1.9 * len(chains) + 0.8), squeeze=False)
+    palette = sns.color_palette(PALETTE)
+    for ax, chain in zip(axes[:, 0], chains):
+        rows = steps[steps["chain"] == chain].sort_values("step")
+        for x, r in enumerate(rows.to_dict("records")):
+            here = bool(r["region_position"]) if pd.notna(r["region_position"]) else False
+            label = r["stage"] + (f"\n({str(r['actors']).replace(';', ', ')})" if pd.notna(r["actors"]) else "")
+            ax.text(x, 0, textwrap.fill(label, 18), ha="center", va="center", fontsize=7,
+                    bbox={"boxstyle": "round", "fc": palette[2] if here else "white", "ec": "0.4",
+                          "alpha": 0.5 if here else 1})
+            if x:
+                ax.annotate("", xy=(x - 0.42, 0), xytext=(x - 0.58, 0), arrowprops={"arrowstyle": "->", "color": "0.4"})
+        ax.set(xlim=(-0.6, len(rows) - 0.4), ylim=(-1, 1), yticks=[], xticks=range(len(rows)),
+               xticklabels=[str(s) for s in rows["step"]], xlabel="Stage (upstream → downstream)",
+               ylabel=chain.replace("-", " "))
+        ax.set_title(f"{chain.replace('-', ' ').capitalize()} value chain", loc="left")
+        ax.grid(False)
+    fig.suptitle(title + " (shaded: stages where the region's firms work)", x=0.01, ha="left", fontweight="bold",
+                 fontsize="medium")
+    return fig

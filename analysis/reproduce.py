@@ -1,14 +1,30 @@
-"""Recompute a published value from the underlying data.
+"""Recompute the numbers the sources print from the numbers they print, and say how each was checked.
 
-``published_values.computed_from`` names its inputs in a small expression
-language: ``employment[horten,g3,2005] - employment[horten,g3,1997]``,
+``published_values.computed_from`` names its inputs in a small expression language:
+``employment[horten,g3,2005] - employment[horten,g3,1997]`` or
 ``100 * (employment[horten,g3,2005] - employment[horten,g3,1997]) / employment[horten,g3,1997]``.
-A reference ``dataset[k1,k2,...]`` matches the dataset's primary-key fields in
-order (``source`` and ``lines`` excluded); a trailing key may name the source table (``employment[kongsberg,g5,1997,Tabell v.3]``);
-``dataset[...].field`` picks a field,
-otherwise the dataset's only cited field. Where several sources print the same
-cell, the row from the published value's own source is preferred. Expressions
-that are prose are reported as not machine-computable, never guessed.
+A reference ``dataset[k1,k2,...]`` matches the dataset's primary-key fields in order (``lines``
+excluded); a trailing key may name the source table (``employment[kongsberg,g5,1997,Tabell v.3]``);
+``dataset[...].field`` picks a field, otherwise the dataset's value field. Where several sources
+print the same cell, the row from the published value's own source is preferred. Expressions that
+are prose are not computable, never guessed. ``claims.test`` uses the same references with
+comparisons and ``and``/``or``/``not`` (:func:`evaluate_test`).
+
+One rounding rule and one status vocabulary (:func:`judge`, :data:`STATUSES`):
+
+* Counts of persons, firms and jobs in the register tables are **exact**: a change or sum of
+  counts must equal the printed number exactly, a percentage of counts must round to the printed
+  percentage at its printed decimals.
+* Inputs that are themselves rounded prints (percentages, shares, indexes, means, approximate
+  prose numbers) stand for any value within half a unit of their last printed digit; a derived
+  value is then checked against the interval those inputs allow (rule ``within-rounding``).
+* A printed approximation ('om lag', 'over', 'nær') is checked as such (rule ``approximate``).
+* Rates over a base the source never prints (the 1998 firm stock of Tabell v.6, 4.8, 5.5) are not
+  matches: :func:`unprinted_base` gives the interval of bases each printed rate allows, whether the
+  rates of one cell admit one common base, and whether the stock implied by the stock-flow identity
+  (firms in 2005 - established + closed) lies in it.
+* A printed value that the exact recomputation contradicts is ``source-inconsistent`` when the
+  errata record the contradiction (with both values), otherwise ``mismatch``.
 """
 
 from __future__ import annotations
@@ -17,11 +33,13 @@ import ast
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import product
 
 import pandas as pd
 
 from analysis.data import fields, resource_descriptor
+from analysis.indicators import base_interval, stock_flow_start
 
 REF_RE = re.compile(r"([a-z_]+)\[([^\]]*)\](?:\.([a-z_0-9]+))?")
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -31,25 +49,63 @@ _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE:
         ast.NotEq: operator.ne}
 _FUNCS = {"abs": abs, "min": min, "max": max}
 
+STATUSES = ("match", "unprinted-base", "not-testable", "source-inconsistent", "mismatch", "not-computable")
+RULES = ("exact", "within-rounding", "approximate", "common-base", "any-base", "no-common-base")
+APPROX_REL = 0.05  # 'om lag 700' for 704: a printed approximation matches within 5 %
+UNPRINTED_BASE = "firms in 1998 (not printed)"
+QUALIFIED = ("approx", "over", "under")
+
 
 class NotComputable(ValueError):
     """The expression is prose, or names data that does not exist."""
 
 
-@dataclass
-class Reproduction:
-    pv_id: str
-    published: float
-    decimals: int
-    reproduced: float | None
-    status: str  # match | mismatch | source-inconsistent | not-computable
-    detail: str = ""
+# ---------------------------------------------------------------- inputs
 
 
-def _key_fields(name: str) -> list[str]:
-    pk = resource_descriptor(name)["schema"].get("primaryKey", [])
-    # 'source' stays (last in every key): `employment[kongsberg,g5,1997,Tabell v.3]` names the table
-    return [k for k in pk if k != "lines"]
+@dataclass(frozen=True)
+class Input:
+    """One referenced value and how exact it is: ``half_unit`` 0 for counts, else half its last printed digit."""
+
+    value: float
+    half_unit: float = 0.0
+    approximate: bool = False
+
+
+def _decimals_of(value: float) -> int:
+    text = repr(float(value))
+    return 0 if text.endswith(".0") else len(text.split(".")[1])
+
+
+class DataIndex:
+    """The datasets with their primary keys indexed once, so a reference costs a dict lookup.
+
+    ``rows(name, keys)`` returns every row whose leading key fields equal ``keys`` (as strings).
+    """
+
+    def __init__(self, datasets: dict[str, pd.DataFrame]):
+        self.datasets = datasets
+        self._index: dict[str, dict[tuple, list[dict]]] = {}
+
+    def key_fields(self, name: str) -> list[str]:
+        return [k for k in resource_descriptor(name)["schema"].get("primaryKey", []) if k != "lines"]
+
+    def rows(self, name: str, keys: tuple[str, ...]) -> list[dict]:
+        if name not in self.datasets:
+            raise NotComputable(f"unknown dataset {name!r}")
+        index = self._index.get(name)
+        if index is None:
+            index = self._index[name] = {}
+            kf = self.key_fields(name)
+            for row in self.datasets[name].to_dict("records"):
+                parts = tuple("" if pd.isna(row[k]) else str(row[k]) for k in kf)
+                for n in range(1, len(parts) + 1):
+                    index.setdefault(parts[:n], []).append(row)
+        return index.get(keys, [])
+
+
+def as_index(data) -> DataIndex:
+    return data if isinstance(data, DataIndex) else DataIndex(data)
 
 
 def _value_field(name: str, explicit: str | None) -> str:
@@ -62,35 +118,51 @@ def _value_field(name: str, explicit: str | None) -> str:
     return "value" if "value" in cited else cited[0]
 
 
-def lookup(datasets: dict[str, pd.DataFrame], name: str, keys: list[str], field: str | None, prefer_source: str | None):
-    if name not in datasets:
-        raise NotComputable(f"unknown dataset {name!r}")
-    frame = datasets[name]
-    kf = _key_fields(name)
-    if len(keys) > len(kf):
+def _field_type(name: str, field_name: str) -> str:
+    return next((f["type"] for f in fields(name) if f["name"] == field_name), "number")
+
+
+def lookup_input(data, name: str, keys: list[str], field_name: str | None, prefer_source: str | None) -> Input:
+    """The value a reference names, with its exactness (see the module docstring)."""
+    index = as_index(data)
+    kf = index.key_fields(name) if name in index.datasets else []
+    if name in index.datasets and len(keys) > len(kf):
         raise NotComputable(f"{name}[{','.join(keys)}]: {len(keys)} keys for key fields {kf}")
-    mask = pd.Series(True, index=frame.index)
-    for col, key in zip(kf, keys):
-        mask &= frame[col].astype("string") == key.strip()
-    rows = frame[mask]
-    vf = _value_field(name, field)
-    rows = rows[rows[vf].notna()]
-    if rows.empty:
+    rows = index.rows(name, tuple(k.strip() for k in keys))
+    vf = _value_field(name, field_name)
+    rows = [r for r in rows if vf in r and not pd.isna(r[vf])]
+    if not rows:
         raise NotComputable(f"no row {name}[{','.join(keys)}] with a value in {vf!r}")
-    if prefer_source is not None and (rows["source"] == prefer_source).any():
-        rows = rows[rows["source"] == prefer_source]
-    values = {float(v) for v in rows[vf]}
+    if prefer_source is not None and any(r.get("source") == prefer_source for r in rows):
+        rows = [r for r in rows if r.get("source") == prefer_source]
+    values = {float(r[vf]) for r in rows}
     if len(values) > 1:
         raise NotComputable(f"{name}[{','.join(keys)}] differs between sources: {sorted(values)}")
-    return values.pop()
+    row, value = rows[0], values.pop()
+    approximate = str(row.get("qualifier") or "exact") in QUALIFIED
+    if name == "published_values":
+        half = 0.5 * 10.0 ** -int(row["decimals"])
+    elif _field_type(name, vf) == "integer":
+        half = 0.0  # counts of persons, firms, jobs: exact
+    else:
+        half = 0.5 * 10.0 ** -_decimals_of(value)
+    return Input(value, half, approximate)
 
 
-def _refs(expression: str, datasets, prefer_source):
-    names: dict[str, float] = {}
+def lookup(data, name: str, keys: list[str], field_name: str | None, prefer_source: str | None) -> float:
+    """The value a reference names (``dataset[k1,...]``); raises :class:`NotComputable`."""
+    return lookup_input(data, name, keys, field_name, prefer_source).value
+
+
+# ---------------------------------------------------------------- expressions
+
+
+def _refs(expression: str, data, prefer_source) -> tuple[ast.Expression, dict[str, Input]]:
+    names: dict[str, Input] = {}
 
     def repl(m: re.Match) -> str:
         var = f"_v{len(names)}"
-        names[var] = lookup(datasets, m.group(1), m.group(2).split(","), m.group(3), prefer_source)
+        names[var] = lookup_input(data, m.group(1), m.group(2).split(","), m.group(3), prefer_source)
         return var
 
     py = REF_RE.sub(repl, expression)
@@ -115,14 +187,14 @@ def _candidates(py: str):
             yield head
 
 
-def _ev(node, env, expression):
+def _ev(node, env: dict[str, float], expression: str):
     if isinstance(node, ast.Expression):
         return _ev(node.body, env, expression)
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         return _OPS[type(node.op)](_ev(node.left, env, expression), _ev(node.right, env, expression))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         return _OPS[type(node.op)](_ev(node.operand, env, expression))
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.Name) and node.id in env:
         return env[node.id]
@@ -146,175 +218,250 @@ def _ev(node, env, expression):
     raise NotComputable(f"unsupported element in {expression!r}")
 
 
-def evaluate(expression: str, datasets: dict[str, pd.DataFrame], prefer_source: str | None = None) -> float:
-    """Evaluate a computed_from expression over the loaded datasets."""
-    tree, names = _refs(expression, datasets, prefer_source)
+@dataclass(frozen=True)
+class Evaluation:
+    """A recomputed value, the interval its rounded inputs allow, and what kind of inputs it had."""
+
+    value: float
+    low: float
+    high: float
+    rounded_inputs: bool
+    approximate_inputs: bool
+
+
+def evaluate_full(expression: str, data, prefer_source: str | None = None) -> Evaluation:
+    """Evaluate an expression and the interval its rounded inputs allow (exact inputs held fixed).
+
+    The interval is spanned by the corners of the box of rounded inputs, exact for the sums,
+    differences and ratios used here.
+    """
+    tree, names = _refs(expression, data, prefer_source)
+    env = {k: v.value for k, v in names.items()}
     try:
-        return _ev(tree, names, expression)
+        value = _ev(tree, env, expression)
     except ZeroDivisionError as exc:
         raise NotComputable(f"division by zero in {expression!r}") from exc
+    if isinstance(value, bool):
+        raise NotComputable(f"a test, not a number: {expression!r}")
+    rounded = [k for k, v in names.items() if v.half_unit > 0]
+    corners = []
+    if len(rounded) <= 12:
+        for signs in product((-1, 1), repeat=len(rounded)):
+            env_c = {**env, **{k: names[k].value + s * names[k].half_unit for k, s in zip(rounded, signs)}}
+            try:
+                corners.append(_ev(tree, env_c, expression))
+            except ZeroDivisionError:
+                continue
+    else:  # a long sum of rounded values: each may add its half unit
+        spread = sum(names[k].half_unit for k in rounded)
+        corners = [value - spread, value + spread]
+    lo, hi = (min(corners), max(corners)) if corners else (value, value)
+    return Evaluation(value, min(lo, value), max(hi, value), bool(rounded), any(v.approximate for v in names.values()))
 
 
-def evaluate_test(expression: str, datasets: dict[str, pd.DataFrame]) -> bool:
+def evaluate(expression: str, data, prefer_source: str | None = None) -> float:
+    """The value of a ``computed_from`` expression over the datasets."""
+    return evaluate_full(expression, data, prefer_source).value
+
+
+def evaluate_test(expression: str, data) -> bool:
     """Evaluate a claim's test (comparisons joined by and/or/not) to True or False.
 
     Example: ``employment[horten,g3,2005] < employment[horten,g3,1997]``. Raises
     :class:`NotComputable` when a reference has no data or the expression is not a test.
     """
-    tree, names = _refs(expression, datasets, None)
-    value = _ev(tree, names, expression)
+    tree, names = _refs(expression, data, None)
+    try:
+        value = _ev(tree, {k: v.value for k, v in names.items()}, expression)
+    except ZeroDivisionError as exc:
+        raise NotComputable(f"division by zero in {expression!r}") from exc
     if not isinstance(value, bool):
         raise NotComputable(f"not a test (no comparison): {expression!r}")
     return value
 
 
-def evaluate_interval(expression: str, datasets, prefer_source=None, half_unit: float = 0.5) -> tuple[float, float]:
-    """Range of the expression when every input is a rounding (+-``half_unit``) of a hidden value.
-
-    The register counts are roundings of fractional values, so a printed change or
-    percentage is consistent when it lies in this range. Evaluated at the corners of
-    the input box (exact for the sums, differences and ratios used here).
-    """
-    import itertools
-
-    tree, names = _refs(expression, datasets, prefer_source)
-    keys = list(names)
-    if len(keys) > 12:
-        v = _ev(tree, names, expression)
-        return v - half_unit * len(keys), v + half_unit * len(keys)
-    vals = []
-    for signs in itertools.product((-1, 1), repeat=len(keys)):
-        env = {k: names[k] + s * half_unit for k, s in zip(keys, signs)}
-        try:
-            vals.append(_ev(tree, env, expression))
-        except ZeroDivisionError:
-            continue
-    if not vals:
-        raise NotComputable(f"division by zero in {expression!r}")
-    return min(vals), max(vals)
+# ---------------------------------------------------------------- the rule
 
 
-def agrees(reproduced: float, published: float, decimals: int, slack: float = 0.0) -> bool:
-    """Does ``reproduced`` round to the printed value? ``slack`` widens the interval
-    (in units of the printed value) for inputs that are themselves rounded."""
-    half = 0.5 * 10 ** (-decimals)
-    return abs(reproduced - published) <= half + slack + 1e-9 * max(1.0, abs(published))
+def _qualifier(row) -> str:
+    q = row.get("qualifier") if row is not None else None
+    return "exact" if q is None or pd.isna(q) or str(q) in ("", "exact") else str(q)
 
 
-APPROX_REL = 0.05  # 'om lag 700' for 704: a printed approximation matches within 5 %
+def _errata(row) -> str | None:
+    err = row.get("errata_id") if row is not None else None
+    return None if err is None or pd.isna(err) or str(err) in ("", "<NA>", "nan") else str(err)
 
 
-def qualified_agrees(reproduced: float, published: float, decimals: int, qualifier: str | None) -> bool:
-    """Agreement with a qualified printed value: approx within 5 %, over above it, under below it
-    (each within 25 % resp. 10 %, so 'over 80 %' is not satisfied by 100 %)."""
-    q = qualifier if qualifier and str(qualifier) not in ("<NA>", "nan") else "exact"
-    if q == "exact":
-        return agrees(reproduced, published, decimals)
-    scale = abs(published) or 1.0
-    if q == "approx":
-        return abs(reproduced - published) <= APPROX_REL * scale + 0.5 * 10 ** (-decimals)
-    if q == "over":
-        return published <= reproduced <= published + 0.25 * scale
-    if q == "under":
-        return published - 0.10 * scale <= reproduced <= published
+def rounds_to(value: float, printed: float, decimals: int) -> bool:
+    """Does ``value`` print as ``printed`` at ``decimals`` decimals? (Closed interval: either halving convention.)"""
+    half = 0.5 * 10.0 ** -int(decimals)
+    return abs(value - printed) <= half + 1e-9 * max(1.0, abs(printed))
+
+
+def qualified_agrees(value: float, printed: float, decimals: int, qualifier: str) -> bool:
+    """Agreement with a qualified print: approx within 5 %, over above it, under below it
+    (within 25 % resp. 10 %, so 'over 80 %' is not satisfied by 100 %)."""
+    scale = abs(printed) or 1.0
+    half = 0.5 * 10.0 ** -int(decimals)
+    if qualifier == "approx":
+        return abs(value - printed) <= APPROX_REL * scale + half
+    if qualifier == "over":
+        return printed - half <= value <= printed + 0.25 * scale
+    if qualifier == "under":
+        return printed - 0.10 * scale <= value <= printed + half
     raise ValueError(f"unknown qualifier {qualifier!r}")
 
 
-UNPRINTED_BASE = "firms in 1998 (not printed)"
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    rule: str = ""
+    detail: str = ""
 
 
-def implied_base_interval(expression: str, printed: float, decimals: int, datasets, prefer_source=None):
-    """For 'k * <counts> / firms in 1998 (not printed)': the range of the unprinted 1998 stock
-    consistent with the printed rate (counts are exact, the rate is rounded)."""
-    numerator = evaluate(expression.replace(f"/ {UNPRINTED_BASE}", "").strip(), datasets, prefer_source)
-    half = 0.5 * 10 ** (-decimals)
-    lo_rate, hi_rate = printed - half, printed + half
-    if numerator == 0:
-        return (0.0, math.inf) if lo_rate <= 0 <= hi_rate else None
-    bounds = []
-    for rate in (lo_rate, hi_rate):
-        if rate == 0 or (rate > 0) != (numerator > 0):
-            bounds.append(math.inf)
-        else:
-            bounds.append(numerator / rate)
-    lo, hi = min(bounds), max(bounds)
-    return (max(lo, 0.0), hi)
+def judge(evaluation: Evaluation, published: dict) -> Verdict:
+    """The status of a recomputed value against its printed row (see the module docstring)."""
+    printed, dec = float(published["value"]), int(published["decimals"])
+    qual = _qualifier(published)
+    err = _errata(published)
+    v = evaluation
+    if qual != "exact" or v.approximate_inputs:
+        q = qual if qual != "exact" else "approx"
+        if qualified_agrees(v.value, printed, dec, q):
+            return Verdict("match", "approximate", f"printed '{qual}' {printed:g}; recomputed {v.value:.6g}")
+    elif rounds_to(v.value, printed, dec):
+        return Verdict("match", "exact", f"recomputed {v.value:.6g} prints as {printed:g}")
+    elif v.rounded_inputs:
+        half = 0.5 * 10.0 ** -dec
+        if v.low - half - 1e-9 <= printed <= v.high + half + 1e-9:
+            return Verdict("match", "within-rounding",
+                           f"rounded inputs allow [{v.low:.6g}, {v.high:.6g}]; printed {printed:g}")
+    detail = f"recomputed {v.value:.6g}" + (f" (inputs allow [{v.low:.6g}, {v.high:.6g}])" if v.rounded_inputs else "") \
+        + f"; printed {printed:g}"
+    return Verdict("source-inconsistent" if err else "mismatch", "exact" if not v.rounded_inputs else "within-rounding",
+                   detail)
 
 
-def _has_errata(row) -> bool:
-    err = row.get("errata_id")
-    return err is not None and str(err) not in ("", "<NA>", "nan")
+# ---------------------------------------------------------------- rates over an unprinted base
 
 
-def _unprinted_base_status(rows: list[dict], datasets) -> dict[str, tuple[str, str]]:
-    """Rates over an unprinted 1998 stock (entry %, net %, turbulence of one table row).
+@dataclass
+class BaseCell:
+    """The rates of one table cell over one unprinted base, checked together."""
 
-    The rows without an errata id define the stock range they all allow; each rate is
-    consistent when its own range meets that common range. A rate outside it is a
-    mismatch -- or source-inconsistent when the errata record it.
+    key: tuple
+    intervals: dict[str, tuple[float, float] | None] = field(default_factory=dict)
+    common: tuple[float, float] | None = None
+    stock_flow: float | None = None
+
+
+def _stock_flow_base(index: DataIndex, area, industry, period, source) -> float | None:
+    start, end = str(period).split("-") if "-" in str(period) else (None, None)
+    if start is None:
+        return None
+    rows = index.rows("firm_dynamics", (str(area), str(industry), start, end, str(source)))
+    rows = [r for r in rows if not any(pd.isna(r[k]) for k in ("firms_end", "established", "closed"))]
+    if not rows:
+        return None
+    r = rows[0]
+    return stock_flow_start(r["firms_end"], r["established"], r["closed"])
+
+
+def unprinted_base(rows: list[dict], data) -> dict[str, tuple[Verdict, float | None]]:
+    """Verdicts for every published rate over the unprinted 1998 firm stock (see the module docstring).
+
+    Per cell (area, industry, period, table) the rates without an errata id define the common
+    interval of bases; each rate is then ``unprinted-base`` (rule ``common-base``) when its own
+    interval meets it, ``not-testable`` (rule ``any-base``) when any base would print it, and
+    ``source-inconsistent``/``mismatch`` (rule ``no-common-base``) when it does not. The detail says
+    whether the stock-flow base lies in the interval. Returns {pv_id: (verdict, numerator)}.
     """
-    groups: dict[tuple, list[dict]] = {}
+    index = as_index(data)
+    cells: dict[tuple, list[dict]] = {}
     for row in rows:
         if UNPRINTED_BASE in str(row["computed_from"]):
-            groups.setdefault((row["area"], row.get("industry_id"), row["period"], row["source"]), []).append(row)
-    out = {}
-    for members in groups.values():
-        ivs = {}
+            key = (row["area"], row.get("industry_id"), row["period"], row["source"])
+            cells.setdefault(key, []).append(row)
+    out: dict[str, tuple[Verdict, float | None]] = {}
+    for key, members in cells.items():
+        cell = BaseCell(key, stock_flow=_stock_flow_base(index, *key))
+        numerators = {}
         for row in members:
+            expr = str(row["computed_from"]).replace(f"/ {UNPRINTED_BASE}", "").strip()
             try:
-                ivs[row["pv_id"]] = implied_base_interval(str(row["computed_from"]), float(row["value"]),
-                                                          int(row["decimals"]), datasets, row["source"])
+                numerators[row["pv_id"]] = evaluate(expr, index, row["source"]) / 100.0
             except NotComputable as exc:
-                out[row["pv_id"]] = ("not-computable", str(exc))
-        clean = [ivs[r["pv_id"]] for r in members if r["pv_id"] in ivs and not _has_errata(r) and ivs[r["pv_id"]]]
+                out[row["pv_id"]] = (Verdict("not-computable", "", str(exc)), None)
+                continue
+            cell.intervals[row["pv_id"]] = base_interval(numerators[row["pv_id"]], float(row["value"]),
+                                                         int(row["decimals"]))
+        clean = [iv for r in members if (iv := cell.intervals.get(r["pv_id"])) is not None and not _errata(r)]
         lo = max((iv[0] for iv in clean), default=0.0)
         hi = min((iv[1] for iv in clean), default=math.inf)
-        for pv_id, iv in ivs.items():
-            ok = iv is not None and lo <= hi and max(iv[0], lo) <= min(iv[1], hi)
-            detail = f"unprinted 1998 stock allowed by the row's other rates: [{lo:.1f}, {hi:.1f}]; by this rate: {iv}"
-            out[pv_id] = ("match-within-rounding" if ok else "inconsistent", detail)
+        cell.common = (lo, hi) if lo <= hi else None
+        sf = "" if cell.stock_flow is None else (
+            f"; stock-flow base {cell.stock_flow:g} (firms {key[2].split('-')[-1]} - established + closed) "
+            + ("lies in it" if cell.common and cell.common[0] - 1e-9 <= cell.stock_flow <= cell.common[1] + 1e-9
+               else "lies outside it"))
+        common = "none" if cell.common is None else f"[{cell.common[0]:.1f}, {cell.common[1]:.1f}]"
+        for row in members:
+            pv_id = row["pv_id"]
+            if pv_id not in cell.intervals:
+                continue
+            iv = cell.intervals[pv_id]
+            if iv is None:
+                verdict = Verdict("not-testable", "any-base", f"a rate of {row['value']:g} from 0 holds for any base")
+            elif cell.common is not None and max(iv[0], cell.common[0]) <= min(iv[1], cell.common[1]) + 1e-9:
+                verdict = Verdict("unprinted-base", "common-base",
+                                  f"bases allowed by this rate [{iv[0]:.1f}, {iv[1]:.1f}], by the cell's rates {common}{sf}")
+            else:
+                verdict = Verdict("source-inconsistent" if _errata(row) else "mismatch", "no-common-base",
+                                  f"bases allowed by this rate [{iv[0]:.1f}, {iv[1]:.1f}], by the cell's other rates {common}{sf}")
+            out[pv_id] = (verdict, numerators[pv_id])
     return out
 
 
-def reproduce_all(datasets: dict[str, pd.DataFrame]) -> list[Reproduction]:
-    """Recompute every machine-computable published value.
+# ---------------------------------------------------------------- every published value
 
-    Status: ``match`` when the recomputed value rounds to the printed one;
-    ``match-within-rounding`` when it does only because the inputs are themselves
-    rounded (printed value inside :func:`evaluate_interval`); ``source-inconsistent``
-    when it disagrees and the value is in the errata; ``mismatch`` otherwise;
-    ``not-computable`` when ``computed_from`` is prose or names missing data.
-    """
-    out = []
-    rows = datasets["published_values"].to_dict("records")
-    based = _unprinted_base_status(rows, datasets)
-    for row in rows:
-        pub, dec = float(row["value"]), int(row["decimals"])
-        expr, src = str(row["computed_from"]), row.get("source")
-        has_err = _has_errata(row)
-        if row["pv_id"] in based:
-            status, detail = based[row["pv_id"]]
-            if status == "inconsistent":
-                status = "source-inconsistent" if has_err else "mismatch"
-            out.append(Reproduction(row["pv_id"], pub, dec, None, status, detail))
-            continue
-        try:
-            val = evaluate(expr, datasets, src)
-            lo, hi = evaluate_interval(expr, datasets, src)
-        except NotComputable as exc:
-            out.append(Reproduction(row["pv_id"], pub, dec, None, "not-computable", str(exc)))
-            continue
-        half = 0.5 * 10 ** (-dec)
-        qual = row.get("qualifier")
-        qualified = qual is not None and str(qual) not in ("", "<NA>", "nan", "exact")
-        if qualified and qualified_agrees(val, pub, dec, qual):
-            status = "match-approx"
-        elif not qualified and agrees(val, pub, dec):
-            status = "match"
-        elif lo - half - 1e-9 <= pub <= hi + half + 1e-9:
-            status = "match-within-rounding"
-        else:
-            status = "source-inconsistent" if has_err else "mismatch"
-        out.append(Reproduction(row["pv_id"], pub, dec, round(val, 6), status,
-                                f"inputs-rounding range [{lo:.4g}, {hi:.4g}]"))
-    return out
+
+@dataclass
+class Reproduction:
+    pv_id: str
+    published: float
+    decimals: int
+    reproduced: float | None
+    status: str
+    rule: str = ""
+    detail: str = ""
+    errata_id: str | None = None
+
+
+def reproduce_row(row: dict, data, based: dict | None = None) -> Reproduction:
+    """Recompute one published value and judge it."""
+    pub, dec = float(row["value"]), int(row["decimals"])
+    err = _errata(row)
+    if based is not None and row["pv_id"] in based:
+        verdict, _ = based[row["pv_id"]]
+        return Reproduction(row["pv_id"], pub, dec, None, verdict.status, verdict.rule, verdict.detail, err)
+    try:
+        ev = evaluate_full(str(row["computed_from"]), data, row.get("source"))
+    except NotComputable as exc:
+        return Reproduction(row["pv_id"], pub, dec, None, "not-computable", "", str(exc), err)
+    verdict = judge(ev, row)
+    return Reproduction(row["pv_id"], pub, dec, round(ev.value, 6), verdict.status, verdict.rule, verdict.detail, err)
+
+
+def reproduce_all(datasets) -> list[Reproduction]:
+    """Recompute and judge every published value."""
+    index = as_index(datasets)
+    rows = index.datasets["published_values"].to_dict("records")
+    based = unprinted_base(rows, index)
+    return [reproduce_row(row, index, based) for row in rows]
+
+
+__all__ = [
+    "APPROX_REL", "RULES", "STATUSES", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
+    "as_index", "evaluate", "evaluate_full", "evaluate_test", "judge", "lookup", "lookup_input",
+    "qualified_agrees", "reproduce_all", "reproduce_row", "rounds_to", "unprinted_base",
+]

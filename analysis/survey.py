@@ -5,7 +5,8 @@ Families
 ranks      :func:`competition_ranks`, :func:`printed_ranks`, :func:`is_competition_ranking`
 agreement  :func:`kendall_tau`, :func:`kendall_w`, :func:`agreement`, :func:`agreement_between_groups`,
            :func:`agreement_between_towns`
-shares     :func:`proportion_test`, :func:`two_proportion_test`, :func:`share_ci_from_pct`
+shares     :func:`share_interval`, :func:`nonresponse_bounds`, :func:`finite_population_interval`,
+           :func:`rounded_share_counts`
 
 The sources print ranks (1 = most important) that the authors derived from
 importance scores (NIBR-rapport 2005:11 fn 33: high = 3, medium = 2, low = 1),
@@ -15,11 +16,24 @@ Categorical Data*, ch. 7); of several, Kendall's W with the tie correction
 (Kendall & Babington Smith 1939; Siegel & Castellan 1988, *Nonparametric
 Statistics*, §9.4). Shares use the score (Wilson) interval (Wilson 1927;
 Agresti & Coull 1998) because the groups are small (n = 16 ... 42).
+
+How far the inference goes. The NIBR survey of 2004 asked 190 firms, 145 answered, and larger
+firms were sought out: a purposive sample, not a random one. So
+
+* agreement between rankings of a handful of items is **descriptive**: tau and W with the
+  number of items, never a p-value (with five items a test means nothing);
+* every share carries its n and a Wilson interval, read as "what the answers of these n firms
+  allow", not as a sampling guarantee;
+* :func:`nonresponse_bounds` shows what the share among all firms asked would be if every
+  non-respondent had answered one way, then the other;
+* :func:`finite_population_interval` uses the register's count of firms when it is known: an
+  exact (hypergeometric) interval for the share of the whole population;
+* :func:`rounded_share_counts` gives the counts a rounded printed percentage allows, instead of
+  one count as if it had been printed.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from itertools import combinations
 
@@ -27,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.indicators import MissingKey, UndefinedIndicator, _count, _number, interval_consistent
+from analysis.indicators import MissingKey, UndefinedIndicator, as_count, as_number, rounding_interval
 
 RANKING_COLUMNS = ("region_id", "question", "firm_group", "item_id", "rank")
 
@@ -94,7 +108,6 @@ def printed_ranks(rankings: pd.DataFrame, region_id: str, question: str, firm_gr
 @dataclass(frozen=True)
 class TauResult(_Result):
     tau: float
-    p_value: float
     n_common: int
 
 
@@ -102,8 +115,8 @@ def kendall_tau(ranks_a, ranks_b) -> TauResult:
     """Kendall's tau-b between two rankings over the items both rank.
 
     Read: +1 = same order, 0 = unrelated, -1 = reversed. Ties (shared ranks)
-    are handled by tau-b (scipy.stats.kendalltau); the p-value tests tau = 0
-    and is rough for fewer than ~10 items. Raises :class:`InsufficientData`
+    are handled by tau-b (scipy.stats.kendalltau). Descriptive: no p-value, because
+    a handful of items ranked by a purposive sample supports none. Raises :class:`InsufficientData`
     for fewer than 3 common items and :class:`UndefinedIndicator` when one
     ranking gives all common items the same rank.
     """
@@ -120,15 +133,12 @@ def kendall_tau(ranks_a, ranks_b) -> TauResult:
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         raise UndefinedIndicator("one ranking ties all common items: tau is undefined")
     res = stats.kendalltau(x, y, variant="b")
-    return TauResult(float(res.statistic), float(res.pvalue), len(common))
+    return TauResult(float(res.statistic), len(common))
 
 
 @dataclass(frozen=True)
 class WResult(_Result):
     w: float
-    chi2: float
-    df: int
-    p_value: float
     m_raters: int
     n_items: int
 
@@ -142,10 +152,11 @@ def kendall_w(rank_matrix: pd.DataFrame) -> WResult:
     n(n+1)/2. With R_i the rank sum of item i, S = sum (R_i - mean R)^2 and
     T_j = sum over tie groups of (t^3 - t) for rater j:
 
-        W = 12 S / (m^2 (n^3 - n) - m sum_j T_j),   chi2 = m (n - 1) W,  df = n - 1
+        W = 12 S / (m^2 (n^3 - n) - m sum_j T_j)
 
-    Read: 1 = all raters order the items identically, 0 = no agreement. The
-    chi-square equals Friedman's statistic (Siegel & Castellan 1988, §9.4).
+    Read: 1 = all raters order the items identically, 0 = no agreement. Descriptive,
+    like :func:`kendall_tau` (``m (n - 1) W`` would be Friedman's statistic,
+    Siegel & Castellan 1988, §9.4; with these samples it is not a test).
     """
     if rank_matrix.isna().any().any():
         gaps = list(rank_matrix.index[rank_matrix.isna().any(axis=1)])
@@ -160,9 +171,7 @@ def kendall_w(rank_matrix: pd.DataFrame) -> WResult:
     denom = m ** 2 * (n ** 3 - n) - m * ties
     if denom == 0:
         raise UndefinedIndicator("every rater ties all items: W is undefined")
-    w = 12.0 * s / denom
-    chi2 = m * (n - 1) * w
-    return WResult(w, chi2, n - 1, float(stats.chi2.sf(chi2, n - 1)), m, n)
+    return WResult(12.0 * s / denom, m, n)
 
 
 def _pairs(rankings: pd.DataFrame, by: list[str], pair_col: str, basis: str | None) -> pd.DataFrame:
@@ -184,19 +193,19 @@ def _pairs(rankings: pd.DataFrame, by: list[str], pair_col: str, basis: str | No
             row = dict(zip(by, key), a=a, b=b)
             try:
                 res = kendall_tau(ranks[a], ranks[b])
-                row.update(tau=res.tau, p_value=res.p_value, n=res.n_common, defined=True)
+                row.update(tau=res.tau, n=res.n_common, defined=True)
             except (InsufficientData, UndefinedIndicator):
-                row.update(tau=pd.NA, p_value=pd.NA, n=len(set(ranks[a].index) & set(ranks[b].index)), defined=False)
+                row.update(tau=pd.NA, n=len(set(ranks[a].index) & set(ranks[b].index)), defined=False)
             rows.append(row)
-    out = pd.DataFrame(rows, columns=[*by, "a", "b", "tau", "p_value", "n", "defined"])
-    return out.astype({"tau": "Float64", "p_value": "Float64", "n": "Int64", "defined": "boolean"})
+    out = pd.DataFrame(rows, columns=[*by, "a", "b", "tau", "n", "defined"])
+    return out.astype({"tau": "Float64", "n": "Int64", "defined": "boolean"})
 
 
 def agreement_between_groups(rankings: pd.DataFrame, basis: str | None = "table") -> pd.DataFrame:
     """Kendall's tau for every pair of firm groups within each region and question.
 
     Input: tidy rankings (region_id, question, firm_group, item_id, rank).
-    Output: region_id, question, a, b, tau, p_value, n (common items), defined. Pairs
+    Output: region_id, question, a, b, tau, n (common items), defined. Pairs
     with fewer than 3 common items are kept with ``<NA>`` tau and
     ``defined = False``, so the table shows which comparisons the data cannot make.
     """
@@ -238,7 +247,7 @@ def agreement(rankings: pd.DataFrame, by: str = "firm_group", groups: dict[str, 
 # ---------------------------------------------------------------- shares
 
 def _group_size(count, n, label: str = "") -> tuple[int, int]:
-    c, n = _count(count, f"count{label}"), _count(n, f"n{label}")
+    c, n = as_count(count, f"count{label}"), as_count(n, f"n{label}")
     if n == 0:
         raise InsufficientData(f"group{label} has N = 0: no share or test can be computed for it")
     if c > n:
@@ -249,96 +258,83 @@ def _group_size(count, n, label: str = "") -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class ProportionResult(_Result):
+class ShareResult(_Result):
     count: int
     n: int
     share: float
     ci_low: float
     ci_high: float
-    z: float
-    p_value: float
-    p0: float
-    note: str = ""
 
 
-def proportion_test(count, n, p0: float = 0.5, alpha: float = 0.05) -> ProportionResult:
-    """Share ``count / n`` with a Wilson (score) interval and a score z-test of share = p0.
+def share_interval(count, n, alpha: float = 0.05) -> ShareResult:
+    """Share ``count / n`` with its Wilson (score) interval (statsmodels ``proportion_confint``).
 
-    The z-test's variance uses ``p0`` (statsmodels ``proportions_ztest(...,
-    prop_var=p0)``), i.e. the test the Wilson interval inverts, so the two
-    agree and a share of 0 or 1 still gets a test. Read: share 0.815, CI
-    0.63-0.92 means 22 of 27 firms; a p-value below alpha says the share differs
-    from p0. Raises :class:`InsufficientData` for n = 0.
+    Read: 22 of 27 firms = 0.81, interval 0.63-0.92: the answers of these 27 firms are
+    compatible with shares in that range. Raises :class:`InsufficientData` for n = 0.
     """
-    from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+    from statsmodels.stats.proportion import proportion_confint
 
     c, n = _group_size(count, n)
-    p0 = _number(p0, "p0")
-    if not 0 < p0 < 1:
-        raise ValueError(f"p0 must lie strictly between 0 and 1, got {p0}")
-    z, p = proportions_ztest(c, n, value=p0, prop_var=p0)
     lo, hi = proportion_confint(c, n, alpha=alpha, method="wilson")
-    return ProportionResult(c, n, c / n, float(lo), float(hi), float(z), float(p), p0)
+    return ShareResult(c, n, c / n, float(lo), float(hi))
 
 
-@dataclass(frozen=True)
-class TwoProportionResult(_Result):
-    share1: float
-    share2: float
-    difference: float
-    diff_ci_low: float
-    diff_ci_high: float
-    z: float
-    p_value: float
-    n1: int
-    n2: int
+def nonresponse_bounds(count, n, asked) -> tuple[float, float]:
+    """The share among all ``asked`` firms if every non-respondent had answered no, then yes.
 
-
-def two_proportion_test(count1, n1, count2, n2, alpha: float = 0.05) -> TwoProportionResult:
-    """Difference of two shares: pooled z-test and Newcombe's (Wilson-based) interval.
-
-    Read: difference = share1 - share2. Raises :class:`InsufficientData` if a
-    group has N = 0 and :class:`UndefinedIndicator` if both shares are 0 or
-    both are 1 (the pooled variance is 0).
+    ``(count / asked, (count + asked - n) / asked)``. Read: 36 innovators of 47 respondents,
+    asked 60: between 0.60 and 0.82 of the firms asked. Raises when ``n > asked``.
     """
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
-    c1, n1 = _group_size(count1, n1, " 1")
-    c2, n2 = _group_size(count2, n2, " 2")
-    if c1 + c2 in (0, n1 + n2):
-        raise UndefinedIndicator("both groups have share 0 (or both 1): the pooled z-test is undefined")
-    z, p = proportions_ztest([c1, c2], [n1, n2])
-    lo, hi = confint_proportions_2indep(c1, n1, c2, n2, method="newcomb", compare="diff", alpha=alpha)
-    return TwoProportionResult(c1 / n1, c2 / n2, c1 / n1 - c2 / n2, float(lo), float(hi), float(z), float(p), n1, n2)
+    c, n = _group_size(count, n)
+    a = as_count(asked, "asked")
+    if a < n:
+        raise ValueError(f"asked = {a:g} is below the number of respondents n = {n}")
+    return c / a, (c + a - n) / a
 
 
-def share_ci_from_pct(share_pct, n, decimals: int = 0, p0: float = 0.5, alpha: float = 0.05) -> ProportionResult:
-    """Wilson interval for a source that prints a percentage and N but no count.
+def finite_population_interval(count, n, population, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact interval for the share of a known finite population, from a sample of it.
 
-    The count is reconstructed as ``round(share_pct / 100 * n)`` (halves up) and
-    the result's ``note`` says so. Raises ValueError when no whole count out of
-    n prints as ``share_pct`` at ``decimals`` decimals (the print is then not a
-    share of these n firms).
+    ``count`` of ``n`` sampled firms have the trait; the population has ``population`` firms
+    (from the register). The interval holds every population share ``K / population`` for which
+    the observed count is not in either ``alpha/2`` tail of the hypergeometric distribution
+    (sampling without replacement). Narrower than :func:`share_interval` when ``n`` is a large
+    part of the population; still assumes the sample is random. Raises when ``n > population``.
     """
-    pct = _number(share_pct, "share_pct")
-    c_total = _count(n, "n")
-    if c_total == 0:
-        raise InsufficientData("group has N = 0: no share can be computed for it")
-    if not 0 <= pct <= 100:
-        raise ValueError(f"share_pct {pct} is not a percentage")
-    count = math.floor(pct / 100.0 * c_total + 0.5)
-    exact = count / c_total * 100.0
-    if not interval_consistent(pct, decimals, exact, exact):
-        raise ValueError(f"{pct} % of n = {c_total:g} is not a whole number of firms "
-                         f"(nearest {count} of {c_total:g} = {exact:.{decimals + 2}f} %): the printed share is "
-                         "not a share of these n firms (a share of turnover? another N?)")
-    res = proportion_test(count, c_total, p0=p0, alpha=alpha)
-    note = f"count reconstructed as round({pct:g} % x {c_total:g}) = {count}; the source prints no count"
-    return ProportionResult(**{**res.as_dict(), "note": note})
+    from scipy.stats import hypergeom
+
+    c, n = _group_size(count, n)
+    big = as_count(population, "population")
+    if big < n or big != int(big):
+        raise ValueError(f"population {big:g} must be a whole number at least n = {n}")
+    big = int(big)
+    ks = np.arange(c, big - (n - c) + 1)
+    lower_tail = hypergeom.cdf(c, big, ks, n)  # P(X <= c | K)
+    upper_tail = hypergeom.sf(c - 1, big, ks, n)  # P(X >= c | K)
+    keep = ks[(lower_tail > alpha / 2) & (upper_tail > alpha / 2)]
+    return float(keep.min()) / big, float(keep.max()) / big
+
+
+def rounded_share_counts(share_pct, n, decimals: int = 0) -> tuple[int, int]:
+    """The whole counts out of ``n`` whose percentage prints as ``share_pct`` at ``decimals``.
+
+    The counts k with ``100 k / n`` within half a unit of ``share_pct``. Read: 77 % of 47 firms
+    allows only k = 36 (76.6 %); 20 % of 12 allows none (16.7 %, 25 %: the print is not a share
+    of these 12 firms) and raises. Returns (lowest, highest).
+    """
+    pct = as_number(share_pct, "share_pct")
+    total = as_count(n, "n")
+    if total == 0 or total != int(total):
+        raise InsufficientData(f"n = {total:g}: no share of whole firms")
+    lo, hi = rounding_interval(pct, decimals)
+    ks = [k for k in range(int(total) + 1) if lo - 1e-9 <= 100.0 * k / total <= hi + 1e-9]
+    if not ks:
+        raise ValueError(f"no whole count of n = {total:g} prints as {pct:g} % (a share of turnover? another n?)")
+    return ks[0], ks[-1]
 
 
 __all__ = [
-    "InsufficientData", "ProportionResult", "TauResult", "TwoProportionResult", "WResult",
-    "agreement", "agreement_between_groups", "agreement_between_towns", "competition_ranks", "is_competition_ranking",
-    "kendall_tau", "kendall_w", "printed_ranks", "proportion_test", "share_ci_from_pct", "two_proportion_test",
+    "InsufficientData", "ShareResult", "TauResult", "WResult", "agreement", "agreement_between_groups",
+    "agreement_between_towns", "competition_ranks", "finite_population_interval", "is_competition_ranking",
+    "kendall_tau", "kendall_w", "nonresponse_bounds", "printed_ranks", "rounded_share_counts", "share_interval",
 ]

@@ -25,14 +25,15 @@ def test_reproduces_tabell_4_1_relative_change_as_match(tmp_path):
 
 
 def test_status_rules():
-    # printed 17 (0 decimals): 16.5 .. 17.5 match; 17.6 does not, unless the tolerance covers it
-    assert status_of(17.14, {"value": 17, "decimals": 0}) == "match"
-    assert status_of(17.5, {"value": 17, "decimals": 0}) == "match"  # half-way: either rounding convention
-    assert status_of(17.6, {"value": 17, "decimals": 0}) == "mismatch"
-    assert status_of(17.6, {"value": 17, "decimals": 0}, tolerance=0.2) == "match"
-    assert status_of(17.6, {"value": 17, "decimals": 0, "errata_id": "E05"}) == "source-inconsistent"
-    assert status_of(17.6, {"value": 17, "decimals": 0}, errata_id="E05") == "source-inconsistent"
-    assert status_of(17.6, None) == "no-published-value"
+    # printed 17 (0 decimals): 16.5 .. 17.5 match (rule exact); 17.6 does not
+    assert status_of(17.14, {"value": 17, "decimals": 0}) == ("match", "exact")
+    assert status_of(17.5, {"value": 17, "decimals": 0}) == ("match", "exact")  # half-way: either convention
+    assert status_of(17.6, {"value": 17, "decimals": 0}) == ("mismatch", "exact")
+    assert status_of(17.6, {"value": 17, "decimals": 0, "errata_id": "E05"})[0] == "source-inconsistent"
+    assert status_of(17.6, None) == ("no-published-value", "")
+    # 'om lag 700' (approx) is met by 704, not by 760
+    assert status_of(704, {"value": 700, "decimals": 0, "qualifier": "approx"}) == ("match", "approximate")
+    assert status_of(760, {"value": 700, "decimals": 0, "qualifier": "approx"})[0] == "mismatch"
 
 
 def test_exact_counts_mismatch_by_one():
@@ -75,18 +76,22 @@ def test_save_is_sorted_deterministic_and_rounded(tmp_path):
     assert "time" not in first.decode() and "date" not in first.decode()
 
 
-def test_interval_match_for_inputs_that_are_roundings():
-    # Tabell 4.8 style: printed 17 %, point value 6/37 = 16.2 % does not print as 17, but with counts +-0.5
-    # the value can reach 6.5/36.5 = 17.8 %: a match by interval, recorded as such
+def test_counts_are_exact_but_rounded_inputs_allow_their_interval():
+    # a share of counts must round to the print: 6/37 = 16.2 % is not 17 -- no slack for the counts
     f = Findings("horten", "nb", ".")
     pub = {"pv_id": "horten-ict-entry", "value": 17, "decimals": 0}
-    rec = f.record("entry", 100 * 6 / 37, "percent", "entry share", published=pub, interval=(100 * 5.5 / 37.5, 100 * 6.5 / 36.5))
-    assert rec["status"] == "match" and rec["matched_by"] == "interval"
-    assert f.record("entry2", 100 * 6 / 37, "percent", "x", published={**pub, "pv_id": "p2"})["status"] == "mismatch"
-    assert f.record("entry3", 100 * 6 / 35, "percent", "x", published={**pub, "pv_id": "p3"})["matched_by"] == "value"
+    assert f.record("entry", 100 * 6 / 37, "percent", "entry share", published=pub)["status"] == "mismatch"
+    # a value derived from rounded prints (a share of 96.5 + 3.4) matches when the printed value lies in the
+    # interval those inputs allow, and says so
+    rec = f.record("derived", 16.2, "percent", "x", published={**pub, "pv_id": "p2"}, interval=(16.2, 17.4))
+    assert (rec["status"], rec["rule"]) == ("match", "within-rounding")
+    rec = f.record("exact", 100 * 6 / 35, "percent", "x", published={**pub, "pv_id": "p3"})
+    assert (rec["status"], rec["rule"]) == ("match", "exact")
     assert f.published_ids() == {"horten-ict-entry", "p2", "p3"}
     with pytest.raises(ValueError, match="backwards"):
         f.record("bad", 1.0, "percent", "x", published=pub, interval=(2.0, 1.0))
+    with pytest.raises(ValueError, match="unknown status"):
+        f.record("bad2", 1.0, "percent", "x", status=("fine", ""))
 
 
 def test_load_merged_region_file(tmp_path):

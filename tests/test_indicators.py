@@ -13,19 +13,19 @@ from analysis.indicators import (
     entry_rate,
     exit_rate,
     hoover,
-    implied_start_population,
+    base_interval,
     index_series,
     interval_consistent,
     krugman,
     locq,
     locq_frame,
     net_rate,
-    pct_attainable,
     rel_change,
-    rel_change_attainable,
     rounding_interval,
     shares,
     shift,
+    shift_rest,
+    stock_flow_start,
     turbulence,
 )
 
@@ -44,7 +44,6 @@ def test_horten_ict_industry_tabell_4_1():
     # -3 / 1644 * 100 = -0.18248... -> -0.2 at one decimal
     assert abs_change(1641, 1644) == -3
     assert round(rel_change(1641, 1644), 1) == -0.2
-    assert rel_change_attainable(-0.2, 1, 1641, 1644)
 
 
 def test_halden_data_processing_tabell_7_1():
@@ -56,27 +55,30 @@ def test_halden_data_processing_tabell_7_1():
 
 def test_horten_ict_dynamics_tabell_4_8_implies_a_1998_stock_of_35():
     # Tabell 4.8: 6 established, 16 closed, printed entry share 17 % and turbulence 63 (fn 49: per 100 firms in 1998).
-    # 100 * 6 / 17 = 35.29 and 100 * (6 + 16) / 63 = 34.92: both say 'about 35'.
-    entry = implied_start_population(6, 17)
-    turb = implied_start_population(6 + 16, 63)
-    assert round(entry.estimate) == 35 and round(turb.estimate) == 35
-    # with exact counts: entry allows 600/17.5 = 34.29 .. 600/16.5 = 36.36, turbulence 2200/63.5 = 34.65 .. 2200/62.5
-    # = 35.2; only the whole stock 35 satisfies both
-    both = implied_start_population(6, 17, count_halfwidth=0).intersect(implied_start_population(22, 63, count_halfwidth=0))
-    assert both.integers() == (35,)
+    # The counts are exact, the rates rounded: entry allows 600/17.5 = 34.29 .. 600/16.5 = 36.36,
+    # turbulence 2200/63.5 = 34.65 .. 2200/62.5 = 35.2; only the whole stock 35 satisfies both.
+    entry, turb = base_interval(6, 17), base_interval(6 + 16, 63)
+    assert entry == pytest.approx((600 / 17.5, 600 / 16.5))
+    assert turb == pytest.approx((2200 / 63.5, 2200 / 62.5))
+    common = [b for b in range(30, 40) if max(entry[0], turb[0]) <= b <= min(entry[1], turb[1])]
+    assert common == [35]
     # forward: 6/35 = 17.1 %, 22/35 = 62.9 (printed 63), (6-16)/35 = -28.6 (printed -29 in Tabell v.6)
     assert round(entry_rate(6, 35)) == 17
     assert round(turbulence(6, 16, 35)) == 63
     assert round(net_rate(6, 16, 35)) == -29
-    # 31 firms in 2005 would imply 31 - 6 + 16 = 41 in 1998, which does not give 17 %: 6/41 = 14.6 %
-    assert not pct_attainable(17, 0, 6, 41, count_halfwidth=0)
+    # the stock-flow identity: 31 firms in 2005 - 6 + 16 = 41 in 1998, outside both intervals (firms moved or
+    # changed industry)
+    assert stock_flow_start(31, 6, 16) == 41
+    assert not entry[0] <= 41 <= entry[1]
 
 
-def test_kongsberg_product_innovators_fn_72():
-    # fn 72 (line 5836): 22 of the 27 Kongsberg firms had product innovations; text: 'over 80 prosent'.
-    # 22 / 27 = 0.8148 -> 81.5 %
-    assert pct_attainable(81.5, 1, 22, 27, count_halfwidth=0)
-    assert not pct_attainable(80.0, 1, 22, 27, count_halfwidth=0)
+def test_base_interval_any_base_and_no_base():
+    # 0 established and a printed 0 %: every stock prints so -> not testable (None)
+    assert base_interval(0, 0) is None
+    # 0 established but a printed 5 %: no stock gives it
+    assert base_interval(0, 5) == (math.inf, math.inf)
+    # a negative net of -10 at a printed -29 %: 1000/29.5 .. 1000/28.5
+    assert base_interval(-10, -29) == pytest.approx((1000 / 29.5, 1000 / 28.5))
 
 
 # ---------------------------------------------------------------- changes
@@ -193,16 +195,33 @@ def test_specialisation_accepts_levels_and_refuses_mismatched_industries():
 
 # ---------------------------------------------------------------- shift-share
 
-def test_shift_share_hand_computed_and_sums_to_actual_change():
+def test_shift_share_textbook_example():
     # nation 2000 -> 2400: G = 0.2. Industry a: 1000 -> 1100 (g = 0.1); b: 1000 -> 1300 (g = 0.3).
-    # Region a: 100 -> 120: NS = 100*0.2 = 20, IM = 100*(0.1-0.2) = -10, RS = 20 - 20 + 10 = 10
-    # Region b: 50 -> 40:   NS = 50*0.2 = 10,  IM = 50*(0.3-0.2) = 5,    RS = -10 - 10 - 5 = -25
+    # Region a: 100 -> 120 (r = 0.2): NS = 100*0.2 = 20, IM = 100*(0.1-0.2) = -10, RS = 100*(0.2-0.1) = 10
+    # Region b: 50 -> 40 (r = -0.2):  NS = 50*0.2 = 10,  IM = 50*(0.3-0.2) = 5,    RS = 50*(-0.2-0.3) = -25
     out = shift(pd.Series({"a": 100, "b": 50}), pd.Series({"a": 120, "b": 40}),
                 pd.Series({"a": 1000, "b": 1000}), pd.Series({"a": 1100, "b": 1300}))
     assert out.loc["a", ["national_share", "industry_mix", "regional_shift"]].tolist() == pytest.approx([20, -10, 10])
     assert out.loc["b", ["national_share", "industry_mix", "regional_shift"]].tolist() == pytest.approx([10, 5, -25])
-    parts = out[["national_share", "industry_mix", "regional_shift"]].sum(axis=1)
-    assert (parts - out["actual_change"]).abs().max() < 1e-9
+
+
+def test_shift_share_against_the_rest_of_the_country():
+    # The same region inside a nation of a 1100 -> 1220, b 1050 -> 1340 (the region included):
+    # the rest of the country is a 1000 -> 1100, b 1000 -> 1300, so shift_rest gives the textbook numbers above.
+    region0, region1 = pd.Series({"a": 100, "b": 50}), pd.Series({"a": 120, "b": 40})
+    nation0, nation1 = pd.Series({"a": 1100, "b": 1050}), pd.Series({"a": 1220, "b": 1340})
+    rest = shift_rest(region0, region1, nation0, nation1)
+    assert rest.loc["a", ["national_share", "industry_mix", "regional_shift"]].tolist() == pytest.approx([20, -10, 10])
+    assert rest.loc["b", ["national_share", "industry_mix", "regional_shift"]].tolist() == pytest.approx([10, 5, -25])
+    # Classic form, nation incl. the region: G = 2560/2150 - 1 = 0.190698, g_a = 1220/1100 - 1 = 0.109091:
+    # RS_a = 100 * (0.2 - 0.109091) = 9.0909 -- the region's own growth dampens its shift
+    classic = shift(region0, region1, nation0, nation1)
+    assert classic.loc["a", "national_share"] == pytest.approx(100 * (2560 / 2150 - 1))
+    assert classic.loc["a", "regional_shift"] == pytest.approx(100 * (0.2 - 120 / 1100 + 1 - 1 + 1 - 1) - 0, abs=1e-9) \
+        or classic.loc["a", "regional_shift"] == pytest.approx(100 * (0.2 - (1220 / 1100 - 1)))
+    assert classic.loc["a", "regional_shift"] == pytest.approx(9.090909, abs=1e-6)
+    with pytest.raises(ValueError, match="exceeds the reference"):
+        shift_rest(pd.Series({"a": 100}), pd.Series({"a": 120}), pd.Series({"a": 90}), pd.Series({"a": 200}))
 
 
 def test_shift_share_with_national_totals_of_all_industries():
@@ -240,12 +259,3 @@ def test_rounding_interval_and_consistency():
     assert interval_consistent(63, 0, 62.86, 62.86)  # 62.86 prints as 63
     assert not interval_consistent(63, 0, 62.0, 62.4)
     assert interval_consistent(17, 0, 16.5, 16.5)  # half-way: either rounding convention accepted
-
-
-def test_pct_attainable_allows_half_a_unit_on_each_count():
-    # 9 / 20 = 45.0 % cannot print as 47; with counts 9.5 / 19.5 = 48.7 % and 8.5 / 20.5 = 41.5 %, 47 is reachable
-    assert not pct_attainable(47, 0, 9, 20, count_halfwidth=0)
-    assert pct_attainable(47, 0, 9, 20)
-    with pytest.raises(UndefinedIndicator):
-        pct_attainable(50, 0, 1, 0)  # a denominator printed as 0 may be 0
-    assert math.isclose(implied_start_population(6, 17).lower, 100 * 5.5 / 17.5)

@@ -52,16 +52,33 @@ def test_every_pair_ran_without_error_output(run_outputs):
         assert not any("Traceback" in s for s in stderr), f"{path}: traceback on stderr"
 
 
-def test_sections_without_data_say_so(run_outputs):
-    """A region whose sources lack a section prints the sentence instead of failing or filling it."""
-    texts = []
-    for path in _executed(run_outputs):
-        nb = nbformat.read(path, as_version=4)
-        for c in nb.cells:
-            for o in c.get("outputs", []):
-                texts.append(json.dumps(o.get("data", {})))
-    said = sum("The sources have no" in t for t in texts)
-    assert said > 0
+def _outputs_text(nb) -> list[str]:
+    out = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            data = o.get("data", {})
+            if "text/markdown" in data:
+                out.append(data["text/markdown"] if isinstance(data["text/markdown"], str) else "".join(data["text/markdown"]))
+            elif "image/png" in data:
+                out.append("<figure>")
+            elif "text/html" in data:
+                out.append("<table>")
+    return out
+
+
+def test_every_chapter_shows_material_or_says_once_that_there_is_none(run_outputs):
+    """Per region and chapter: content under headings, or one sentence that the sources hold none -- never both,
+    never a heading with nothing under it."""
+    for reg in case_regions():
+        for nb_name in REGION_NOTEBOOKS:
+            texts = _outputs_text(nbformat.read(run_outputs / reg.region_id / f"{nb_name}.ipynb", as_version=4))
+            headings = [i for i, s in enumerate(texts) if s.startswith("## ")]
+            none_said = sum("hold no material on its" in s for s in texts)
+            assert (len(headings) > 0) != (none_said == 1), f"{reg.region_id}/{nb_name}: {len(headings)} headings, " \
+                                                             f"{none_said} 'no material' sentences"
+            for i in headings:
+                assert i + 1 < len(texts) and not texts[i + 1].startswith("## "), \
+                    f"{reg.region_id}/{nb_name}: empty heading {texts[i]!r}"
 
 
 def test_findings_and_reproduction(run_outputs):
@@ -81,13 +98,12 @@ def test_findings_and_reproduction(run_outputs):
     assert not bad, "\n".join(bad)
 
 
-def test_figures_have_both_formats_and_source(run_outputs):
-    figs = sorted((run_outputs / "horten" / "figures").glob("*.png"))
-    assert len(figs) >= 5
-    for png in figs:
-        svg = png.with_suffix(".svg")
-        assert svg.exists()
-        assert "Source: " in svg.read_text(encoding="utf-8") or "Source" in svg.read_text(encoding="utf-8")
+def test_every_figure_has_its_data_beside_it(run_outputs):
+    for reg in case_regions():
+        for png in sorted((run_outputs / reg.region_id / "figures").glob("*.png")):
+            data = png.with_suffix(".csv")
+            assert data.exists(), f"{png.name}: no data file beside the figure"
+            assert len(data.read_text(encoding="utf-8").splitlines()) >= 2, f"{data.name} is empty"
 
 
 def test_book_chapters_and_references(run_outputs, tmp_path):

@@ -36,7 +36,7 @@ def test_set_theme_is_idempotent():
     first = dict(matplotlib.rcParams)
     plots.set_theme()
     assert dict(matplotlib.rcParams) == first
-    assert matplotlib.rcParams["svg.hashsalt"] == "tech-towns"
+    assert matplotlib.rcParams["figure.constrained_layout.use"]
 
 
 def test_source_caption():
@@ -46,22 +46,31 @@ def test_source_caption():
         plots.source_caption("nibr-2005-12", "Tabell 4.1")
 
 
-def test_save_figure_writes_png_and_svg_byte_identical(tmp_path):
+def test_save_figure_writes_png_and_data_byte_identical(tmp_path):
     fig = labelled_figure()
-    paths = plots.save_figure(fig, tmp_path, "horten-production", "ict", ("nibr-2005-11", "Tabell 4.1"))
+    data = pd.DataFrame({"year": [1997, 2005], "employed": [1644, 1641]})
+    paths = plots.save_figure(fig, tmp_path, "horten-production", "ict", ("nibr-2005-11", "Tabell 4.1"), data)
     assert paths["png"] == tmp_path / "figures" / "horten-production--ict.png"
-    assert paths["svg"].exists()
+    assert paths["csv"].read_text() == "year,employed\n1997,1644\n2005,1641\n"
     assert paths["png"].stat().st_mode & 0o777 == 0o644
+    assert not list((tmp_path / "figures").glob(".*"))  # no temporary file left
     first = {k: digest(p) for k, p in paths.items()}
-    plots.save_figure(fig, tmp_path, "horten-production", "ict", ("nibr-2005-11", "Tabell 4.1"))
+    plots.save_figure(fig, tmp_path, "horten-production", "ict", ("nibr-2005-11", "Tabell 4.1"), data)
     assert {k: digest(p) for k, p in paths.items()} == first
-    # a fresh figure with the same content gives the same bytes too (no dates, fixed SVG ids)
+    # a fresh figure with the same content gives the same bytes too (no software tag or date)
     other = plots.save_figure(labelled_figure(), tmp_path / "b", "horten-production", "ict",
-                              ("nibr-2005-11", "Tabell 4.1"))
+                              ("nibr-2005-11", "Tabell 4.1"), data)
     assert {k: digest(p) for k, p in other.items()} == first
-    svg = paths["svg"].read_text(encoding="utf-8")
-    assert "<dc:date>" not in svg
-    assert "Source: NIBR-rapport 2005:11, Tabell 4.1" in svg  # the caption is drawn (path text keeps a comment)
+
+
+def test_source_line_is_drawn_below_the_axes(tmp_path):
+    fig = labelled_figure()
+    plots.save_figure(fig, tmp_path, "nb", "a", ("nibr-2005-11", "Tabell 4.1"))
+    caption = next(t for t in fig.texts if t.get_gid() == plots.SOURCE_GID)
+    assert caption.get_text() == "Source: NIBR-rapport 2005:11, Tabell 4.1"
+    fig.canvas.draw()
+    axes_bottom = min(ax.get_tightbbox().y0 for ax in fig.axes)  # tick labels and x label included
+    assert caption.get_window_extent().y1 <= axes_bottom
 
 
 def test_source_line_drawn_once_even_when_saved_twice(tmp_path):
@@ -96,40 +105,49 @@ def test_suptitle_counts_as_title(tmp_path):
     plots.save_figure(fig, tmp_path, "nb", "two", ("nibr-2005-11", "Tabell 4.1"))
 
 
-def test_change_bars_draw_the_printed_tabell_4_1_changes(tmp_path):
+def test_grouped_bars_draw_the_printed_tabell_4_1_changes(tmp_path):
     # NIBR-rapport 2005:11, Tabell 4.1, Horten kommune 1997-2005: -3, -13 and +12 employed
     table = pd.DataFrame({"industry": ["ICT industry", "Other high-tech industry", "IT services"],
                           "abs_change": [-3, -13, 12],
                           "rel_change_pct": pd.array([-0.2, -16.9, None], dtype="Float64")})
-    fig = plots.change_bars(table, "abs_change", "industry", "Change in employment, Horten", "Change (persons)")
-    widths = [p.get_width() for p in fig.axes[0].patches]
-    assert widths == [-3, -13, 12]
+    fig = plots.grouped_bars(table, "industry", "abs_change", "Change in employment, Horten", "Change (persons)")
+    assert [p.get_width() for p in fig.axes[0].patches] == [-3, -13, 12]
     plots.save_figure(fig, tmp_path, "nb", "abs", ("nibr-2005-11", "Tabell 4.1"))
-    fig = plots.change_bars(table, "rel_change_pct", "industry", "Relative change", "Change (%)")
+    fig = plots.grouped_bars(table, "industry", "rel_change_pct", "Relative change", "Change (%)")
     assert any(t.get_text().strip() == "n/a" for t in fig.axes[0].texts)  # undefined value is marked, not drawn as 0
 
 
-def test_timeline_lists_undated_events_separately(tmp_path):
-    events = pd.DataFrame({"event_id": ["navy-yard", "electronics", "tradition"],
-                           "year": pd.array([1818, 1950, None], dtype="Int64"),
-                           "year_end": pd.array([None, 1970, None], dtype="Int64"),
-                           "phase": ["naval base", "electronics", None],
-                           "precision": ["exact", "period", "undated"]})
+def test_grouped_bars_and_dots_put_the_benchmark_in_grey_and_the_legend_outside(tmp_path):
+    frame = pd.DataFrame({"group": ["a", "a", "b", "b"], "area": ["Horten", "Rest", "Horten", "Rest"],
+                          "index": [90.0, 120.0, 1600.0, 110.0]})
+    fig = plots.compare_dots(frame, "group", "index", "area", "Index", "Index (log)", benchmarks=["Rest"], log=True,
+                             reference=100)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    rest = next(line for line in ax.lines if line.get_label() == "Rest")
+    assert matplotlib.colors.to_hex(rest.get_color()) == matplotlib.colors.to_hex(plots.BENCHMARK_COLOUR)
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the data, not over it
+    plots.save_figure(fig, tmp_path, "nb", "dots", ("nibr-2005-11", "Tabell v.3"))
+
+
+def test_timeline_places_dated_events_oldest_first(tmp_path):
+    events = pd.DataFrame({"label": ["Navy yard founded", "Electronics firms"], "year": pd.array([1818, 1950], dtype="Int64"),
+                           "year_end": pd.array([None, 1970], dtype="Int64"), "phase": ["naval base", "electronics"]})
     fig = plots.timeline(events, "Horten: history")
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert any("tradition" in t for t in texts)
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["navy-yard", "electronics"]  # oldest first
-    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["naval base", "electronics"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Navy yard founded", "Electronics firms"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["naval base", "electronics"]
     plots.save_figure(fig, tmp_path, "nb", "timeline", ("nibr-2005-11", "§4.2"))
 
 
-def test_rank_dots_index_lines_location_bars_are_saveable(tmp_path):
-    ranks = pd.DataFrame({"item_id": ["customers", "internal", "suppliers"] * 2,
-                          "firm_group": ["system"] * 3 + ["contract"] * 3, "rank": [2, 1, 3, 1, 2, 3]})
+def test_rank_dots_series_lines_location_bars_share_dots_are_saveable(tmp_path):
+    ranks = pd.DataFrame({"item": ["customers", "internal", "suppliers"] * 2,
+                          "group": ["system"] * 3 + ["contract"] * 3, "rank": [2, 1, 3, 1, 2, 3]})
     plots.save_figure(plots.rank_dots(ranks, "Information sources"), tmp_path, "nb", "ranks", ("nibr-2005-11", "Tabell 4.5"))
     idx = pd.DataFrame({"year": [1997, 2005] * 2, "index": [100, 99.8, 100, 117.0], "series": ["a", "a", "b", "b"]})
-    plots.save_figure(plots.index_lines(idx, "year", "index", "series", "Index", 1997), tmp_path, "nb", "idx",
-                      ("nibr-2005-11", "Tabell 4.1"))
+    fig = plots.series_lines(idx, "year", "index", "series", "Index", "Index (1997 = 100)", benchmarks=["b"], reference=100)
+    plots.save_figure(fig, tmp_path, "nb", "idx", ("nibr-2005-11", "Tabell 4.1"))
     loc = pd.DataFrame({"category": ["customers", "customers", "suppliers", "suppliers"],
                         "location": ["local", "abroad", "local", "abroad"], "value": [3, 1, 1, 1]})
     fig = plots.location_bars(loc, "category", "location", "value", "Partners by location")
@@ -138,3 +156,19 @@ def test_rank_dots_index_lines_location_bars_are_saveable(tmp_path):
     plots.save_figure(fig, tmp_path, "nb", "loc", ("nibr-2005-11", "Tabell 4.3"))
     with pytest.raises(ValueError, match="no values"):
         plots.location_bars(loc.assign(value=0), "category", "location", "value", "Empty")
+    shares = pd.DataFrame({"label": ["innovators"], "share": [81.5], "lo": [63.3], "hi": [91.8], "n": [27],
+                           "national": [55.0]})
+    fig = plots.share_dots(shares, "label", "share", "lo", "hi", "n", "Shares", reference="national")
+    assert any(t.get_text() == "n = 27" for t in fig.axes[0].texts)
+    plots.save_figure(fig, tmp_path, "nb", "shares", ("nibr-2005-11", "fn 72"))
+
+
+def test_network_and_value_chain_are_saveable(tmp_path):
+    nodes = pd.DataFrame({"node_id": ["km", "ge", "s1"], "label": ["KM", "GE", "Supplier of mechanics"],
+                          "role": ["system-firm", "system-firm", "contract-supplier"]})
+    edges = pd.DataFrame({"source": ["km", "ge"], "target": ["s1", "s1"]})
+    fig = plots.network(nodes, edges, "Horten suppliers")
+    plots.save_figure(fig, tmp_path, "nb", "network", ("nibr-2005-11", "Figur 4.1"))
+    steps = pd.DataFrame({"chain": ["car-parts"] * 2, "step": [1, 2], "stage": ["Light metal", "Casting"],
+                          "actors": [None, "Hydro"], "region_position": [False, True]})
+    plots.save_figure(plots.value_chain(steps, "Raufoss"), tmp_path, "nb", "chain", ("nibr-2005-11", "§6.3"))

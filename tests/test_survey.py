@@ -17,10 +17,11 @@ from analysis.survey import (
     is_competition_ranking,
     kendall_tau,
     kendall_w,
+    finite_population_interval,
+    nonresponse_bounds,
     printed_ranks,
-    proportion_test,
-    share_ci_from_pct,
-    two_proportion_test,
+    rounded_share_counts,
+    share_interval,
 )
 
 # NIBR-rapport 2005:11, Tabell 4.5 (lines 3758-3805), Horten: information sources for innovation, as printed.
@@ -89,7 +90,8 @@ def test_kendall_tau_horten_firm_groups_tabell_4_5():
     res = kendall_tau(HORTEN_SYSTEM, HORTEN_CONTRACT)
     assert res.n_common == 11
     assert res.tau == pytest.approx(naive_tau_b(HORTEN_SYSTEM, HORTEN_CONTRACT))
-    assert res.tau == pytest.approx(0.6479, abs=1e-4) and res.p_value < 0.05
+    assert res.tau == pytest.approx(0.6479, abs=1e-4)
+    assert not hasattr(res, "p_value")  # descriptive: eleven items of a purposive sample support no test
 
 
 def test_kendall_tau_uses_common_items_and_needs_three():
@@ -111,7 +113,7 @@ def test_kendall_w_textbook_example_without_ties():
         "C": [3, 2, 1, 5, 7, 4, 6, 8, 9, 10], "D": [4, 2, 3, 1, 6, 7, 5, 9, 8, 10]}, index=range(1, 11))
     res = kendall_w(m)
     assert res.w == pytest.approx(12576 / 15840)
-    assert res.chi2 == pytest.approx(4 * 9 * 12576 / 15840) and res.df == 9  # chi2 = m (n - 1) W = 28.58
+    assert (res.m_raters, res.n_items) == (4, 10)
 
 
 def test_kendall_w_with_tie_correction_matches_friedman():
@@ -121,11 +123,9 @@ def test_kendall_w_with_tie_correction_matches_friedman():
     m = pd.DataFrame({"A": [1, 2, 3, 4], "B": [1, 2, 2, 4], "C": [2, 1, 3, 4]}, index=list("wxyz"))
     res = kendall_w(m)
     assert res.w == pytest.approx(450 / 522)
-    assert res.chi2 == pytest.approx(3 * 3 * 450 / 522)  # 7.7586, df 3
-    # Friedman's statistic (items = treatments, raters = blocks) is the same chi-square, tie-corrected
+    # m (n - 1) W is Friedman's tie-corrected statistic (items = treatments, raters = blocks): the W is right
     friedman = stats.friedmanchisquare(*[m.loc[i].to_numpy() for i in m.index])
-    assert res.chi2 == pytest.approx(friedman.statistic)
-    assert res.p_value == pytest.approx(friedman.pvalue)
+    assert res.m_raters * (res.n_items - 1) * res.w == pytest.approx(friedman.statistic)
 
 
 def test_kendall_w_perfect_agreement_and_errors():
@@ -150,7 +150,7 @@ def rankings_frame():
 
 def test_agreement_between_groups_table():
     out = agreement_between_groups(rankings_frame())
-    assert list(out.columns) == ["region_id", "question", "a", "b", "tau", "p_value", "n", "defined"]
+    assert list(out.columns) == ["region_id", "question", "a", "b", "tau", "n", "defined"]
     t1 = out[out["region_id"] == "t1"].set_index(["a", "b"])
     assert t1.loc[("g1", "g2"), "tau"] == pytest.approx(4 / 6)  # one swapped pair, as above
     assert t1.loc[("g1", "g3"), "tau"] is pd.NA and not t1.loc[("g1", "g3"), "defined"]
@@ -172,7 +172,7 @@ def test_agreement_dispatch_and_duplicate_ranks():
 
 
 def test_results_read_as_keys_and_attributes():
-    res = proportion_test(22, 27)
+    res = share_interval(22, 27)
     assert res["share"] == res.share and res.as_dict()["n"] == 27
     with pytest.raises(KeyError, match="no field"):
         res["shares"]
@@ -186,54 +186,55 @@ def test_agreement_between_towns_with_group_mapping():
     assert len(agreement_between_towns(rankings_frame())) == 0  # no shared firm-group ids
 
 
-# ---------------------------------------------------------------- proportions
+# ---------------------------------------------------------------- shares
 
-def test_proportion_kongsberg_product_innovators_fn_72():
+
+def test_share_interval_kongsberg_product_innovators_fn_72():
     # fn 72 (line 5836): 22 of 27 Kongsberg firms had product innovations; the text says 'over 80 prosent'.
-    # share 22/27 = 0.8148; score z vs 0.5: (0.8148 - 0.5) / sqrt(0.25 / 27) = 0.3148 / 0.09623 = 3.272
     # Wilson: centre (0.8148 + 1.96^2/54) / (1 + 1.96^2/27) = 0.7756, half-width 0.1426 -> 0.633 .. 0.918
-    res = proportion_test(22, 27)
+    res = share_interval(22, 27)
     assert round(res.share * 100, 1) == 81.5 and res.share > 0.80
-    assert res.z == pytest.approx(3.2717, abs=1e-3)
     assert (res.ci_low, res.ci_high) == pytest.approx((0.6330, 0.9182), abs=1e-3)
-    assert res.p_value < 0.01
-
-
-def test_proportion_test_group_with_n_zero_raises():
+    # 0 of 16: lower bound 0, upper 1.96^2 / (16 + 1.96^2) = 0.194
+    zero = share_interval(0, 16)
+    assert zero.ci_low == pytest.approx(0, abs=1e-12) and zero.ci_high == pytest.approx(3.8415 / 19.8415, abs=1e-3)
     with pytest.raises(InsufficientData, match="N = 0"):
-        proportion_test(0, 0)
+        share_interval(0, 0)
     with pytest.raises(ValueError, match="exceeds"):
-        proportion_test(5, 4)
-    with pytest.raises(InsufficientData, match="N = 0"):
-        two_proportion_test(3, 10, 0, 0)
+        share_interval(5, 4)
+
+
+def test_nonresponse_bounds():
+    # 36 of 47 respondents, 60 asked: all 13 non-respondents no -> 36/60 = 0.6; all yes -> 49/60 = 0.8167
+    assert nonresponse_bounds(36, 47, 60) == pytest.approx((0.6, 49 / 60))
+    assert nonresponse_bounds(5, 10, 10) == (0.5, 0.5)
+    with pytest.raises(ValueError, match="below the number of respondents"):
+        nonresponse_bounds(5, 10, 9)
+
+
+def test_finite_population_interval_is_exact_and_narrower():
+    # the whole population asked: the share is known exactly
+    assert finite_population_interval(3, 10, 10) == (0.3, 0.3)
+    # 2 of 3 sampled from 4: K = 2 or 3 keep the observed count inside both 2.5 % tails
+    # (K=2: P(X>=2) = C(2,2)C(2,1)/C(4,3) = 0.5; K=3: P(X<=2) = 1 - C(3,3)/C(4,3) = 0.75; K=4 impossible with 1 'no')
+    assert finite_population_interval(2, 3, 4) == (0.5, 0.75)
+    # 36 of 47 from a register of 171 firms: narrower than the Wilson interval of the 47 answers
+    lo, hi = finite_population_interval(36, 47, 171)
+    wilson = share_interval(36, 47)
+    assert wilson.ci_low < lo < 36 / 47 < hi < wilson.ci_high
+    with pytest.raises(ValueError, match="at least n"):
+        finite_population_interval(3, 10, 9)
+
+
+def test_rounded_share_counts_gives_the_interval_of_counts():
+    # 35 % of 20 = 7 exactly; 77 % of 47: 36/47 = 76.6 % only; 50 % of 13: 6.5 -> none
+    assert rounded_share_counts(35, 20) == (7, 7)
+    assert rounded_share_counts(77, 47) == (36, 36)
+    # 3 % of 100 firms at 0 decimals: 2.5 .. 3.5 % -> 3 (and the closed ends admit nothing else here)
+    assert rounded_share_counts(3, 100) == (3, 3)
+    # 10 % of 200: 19/200 = 9.5 %, 20 = 10 %, 21 = 10.5 %: the closed half-unit interval allows 19..21
+    assert rounded_share_counts(10, 200) == (19, 21)
+    with pytest.raises(ValueError, match="no whole count"):
+        rounded_share_counts(50, 13)
     with pytest.raises(InsufficientData):
-        share_ci_from_pct(40, 0)
-
-
-def test_proportion_test_extreme_shares_still_have_a_test():
-    # 0 of 16: Wilson lower bound 0, upper 1.96^2 / (16 + 1.96^2) = 0.194
-    res = proportion_test(0, 16)
-    assert res.ci_low == pytest.approx(0, abs=1e-12) and res.ci_high == pytest.approx(3.8415 / 19.8415, abs=1e-3)
-    assert math.isfinite(res.z)
-
-
-def test_two_proportion_test_hand_computed():
-    # 6/10 vs 2/10: pooled p = 8/20 = 0.4; se = sqrt(0.4 * 0.6 * (1/10 + 1/10)) = 0.2191; z = 0.4 / 0.2191 = 1.826
-    res = two_proportion_test(6, 10, 2, 10)
-    assert res.difference == pytest.approx(0.4)
-    assert res.z == pytest.approx(0.4 / math.sqrt(0.048))
-    assert res.p_value == pytest.approx(2 * stats.norm.sf(0.4 / math.sqrt(0.048)))
-    assert res.diff_ci_low < 0.4 < res.diff_ci_high
-    with pytest.raises(UndefinedIndicator):
-        two_proportion_test(0, 10, 0, 12)
-
-
-def test_share_ci_from_pct_reconstructs_the_count():
-    # 35 % of 20 = 7 firms exactly
-    res = share_ci_from_pct(35, 20)
-    assert res.count == 7 and "reconstructed" in res.note
-    # 33 % of 20 = 6.6: 7/20 = 35 %, 6/20 = 30 %: no whole count prints as 33
-    with pytest.raises(ValueError, match="not a whole number"):
-        share_ci_from_pct(33, 20)
-    # 81 % of 27 = 21.87 -> 22; 22/27 = 81.48 % prints as 81
-    assert share_ci_from_pct(81, 27).count == 22
+        rounded_share_counts(40, 0)

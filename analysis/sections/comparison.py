@@ -1,72 +1,102 @@
-"""The comparison notebook: the four towns side by side (NIBR-rapport 2005:11, ch. 8)."""
+"""The comparison notebook: the four towns side by side on every measure of the case chapters
+(NIBR-rapport 2005:11, ch. 8, *Likheter og ulikheter*), each beside the rest of the country."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
 from analysis import indicators as ind
+from analysis import plots
 from analysis import survey as sv
 from analysis.regions import get_region
-from analysis.sections.base import (  # noqa: F401
-    GROUPS, SECTION_TITLES, TOWNS, Study, citation, named, open_study as _open_study, reproduce_published, rotate,
+from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
+    GROUPS, LOCATIONS, SECTION_TITLES, TOWNS, Study, citation, open_study as _open_study, reproduce_published,
+    synthesis,
 )
+from analysis.survey import InsufficientData
+
+NOTEBOOK = "comparison"
+APPENDIX = "Tabell v.3"
+T0, T1 = 1997, 2005
+REST = "rest-of-norway"
+# The core each town's Figur 8.1 signs compare, as the appendix groups of the same definition (Tabell v.2, v.6).
+FIG81_CORE = {"horten": ["g3"], "kongsberg": ["g2", "g4"], "raufoss": ["g2", "g4"], "halden": ["g3", "g5"]}
 
 
-def towns_change(study: Study, t0: int = 1997, t1: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
-    """The four towns, the towns together and the rest of the country: change by group (Tabell 3.4 / v.3)."""
-    emp = study.data["employment"]
-    sub = emp[(emp["source"] == source) & emp["year"].isin([t0, t1])]
-    areas = [a for a in TOWNS if a in study.regions] + ["tech-towns", "rest-of-norway"]
+def open_study(regions=None, output_dir: str = "", data=None) -> Study:
+    return _open_study(regions, output_dir, NOTEBOOK, data)
+
+
+def _towns(study: Study) -> list[str]:
+    return [t for t in TOWNS if t in study.regions]
+
+
+def coverage(study: Study) -> pd.DataFrame:
+    """What each region's sources support, chapter by chapter."""
     rows = []
-    for area in areas:
-        lv = sub[sub["area"] == area].pivot_table(index="industry_id", columns="year", values="employed", aggfunc="first")
-        if lv.empty or t0 not in lv.columns:
-            continue
-        for industry, r in lv.dropna().iterrows():
-            e0, e1 = float(r[t0]), float(r[t1])
-            rows.append({"area": area, "industry_id": industry, "abs_change": e1 - e0,
-                         "rel_change_pct": round(ind.rel_change(e1, e0), 1) if e0 > 0 else None})
-    table = pd.DataFrame(rows)
-    if table.empty:
-        study.say("No employment levels for two years are in the data.")
-        return table
-    wide = table.pivot_table(index="industry_id", columns="area", values="rel_change_pct", aggfunc="first")
+    for rid in study.regions:
+        reg = get_region(rid)
+        rows.append({"region": reg.name, **{SECTION_TITLES[k]: "yes" if v else "–" for k, v in reg.sections.items()}})
+    study.heading("What the sources cover")
+    return study.table(pd.DataFrame(rows), "coverage")
+
+
+def towns_change(study: Study) -> pd.DataFrame:
+    """Employment 2005 (1997 = 100) by group in each town, the four towns together and the rest of the country."""
+    emp = study.data["employment"].query("source == @APPENDIX")
+    areas = [*_towns(study), "tech-towns", REST]
+    frames = []
+    for a in areas:
+        groups = ind.change_table(emp, a, T0, T1, APPENDIX, GROUPS)
+        e0, e1 = float(groups["e_t0"].sum()), float(groups["e_t1"].sum())
+        total = pd.DataFrame([{"industry_id": "tech-total", "e_t0": e0, "e_t1": e1, "abs_change": e1 - e0,
+                               "rel_change_pct": ind.rel_change(e1, e0), "rel_change_defined": True}])
+        frames.append(pd.concat([groups, total], ignore_index=True).assign(area=a))
+    table = pd.concat(frames, ignore_index=True)
+    table["group"] = table["industry_id"].map(study.industry)
+    table["area_name"] = table["area"].map(study.area)
+    table["index_2005"] = (100 + table["rel_change_pct"]).astype("Float64")
+    study.heading(f"Employment change {T0}–{T1}")
+    total = table[table["industry_id"] == "tech-total"].set_index("area")
+    better = [study.area(t) for t in _towns(study) if total.loc[t, "rel_change_pct"] > total.loc[REST, "rel_change_pct"]]
+    study.say(f"Technology employment grew {total.loc['tech-towns', 'rel_change_pct']:.1f} % in the four towns together "
+              f"and {total.loc[REST, 'rel_change_pct']:.1f} % in the rest of the country; towns above the rest of the "
+              f"country: {', '.join(better) or 'none'}.")
+    for a in areas:
+        study.findings.record(f"towns.{a}.tech-total.rel-change-pct", float(total.loc[a, "rel_change_pct"]), "percent",
+                              f"Relative change in technology employment {T0}-{T1}, {study.area(a)}")
+    wide = table.pivot_table(index="group", columns="area_name", values="rel_change_pct", aggfunc="first", sort=False)
     study.table(wide.reset_index(), "towns-relative-change")
-    totals = table[table["industry_id"] == "tech-total"]
-    if not totals.empty:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        sns.barplot(data=totals, x="area", y="rel_change_pct", ax=ax, color=sns.color_palette()[0])
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set(title=f"Technology industries: change in employment {t0}–{t1}", xlabel="area",
-               ylabel="relative change, %")
-        study.figure(fig, "towns-change", citation(sub[sub["area"].isin(areas)]))
+    plotted = table[["group", "area_name", "e_t0", "e_t1", "rel_change_pct", "index_2005"]]
+    fig = plots.compare_dots(plotted, "group", "index_2005", "area_name",
+                             f"Employment {T1} by technology group ({T0} = 100): the towns beside the rest of Norway",
+                             f"Index, {T0} = 100 (log scale)", benchmarks=[study.area(REST)], log=True, reference=100)
+    study.figure(fig, "towns-change", citation(emp[emp["area"].isin(areas)]), plotted)
     return table
 
 
-def towns_structure(study: Study, year: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
-    """Employment shares by group in each town and the rest of the country (the analogue of Figur 3.4)."""
+def towns_structure(study: Study, year: int = T1) -> pd.DataFrame:
+    """Shares of each group in the technology employment of each town and of the rest of the country."""
     emp = study.data["employment"]
-    sub = emp[(emp["source"] == source) & (emp["year"] == year) & emp["industry_id"].isin(GROUPS)]
-    areas = [a for a in TOWNS if a in study.regions] + ["tech-towns", "rest-of-norway"]
-    sub = sub[sub["area"].isin(areas)]
-    if sub.empty:
-        return sub
-    share = sub.assign(share_pct=100 * sub["employed"].astype(float) / sub.groupby("area")["employed"].transform("sum"))
-    wide = share.pivot_table(index="industry_id", columns="area", values="share_pct").round(1)
-    study.table(wide.reset_index(), "towns-structure")
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    sns.barplot(data=named(share), x="industry", y="share_pct", hue="area", ax=ax, errorbar=None)
-    rotate(ax)
-    ax.set(title=f"Structure of the technology industries, {year}", xlabel="industry group",
-           ylabel="share of technology-industry employment, %")
-    study.figure(fig, "towns-structure", citation(sub))
+    sub = emp[(emp["source"] == APPENDIX) & (emp["year"] == year) & emp["industry_id"].isin(GROUPS)
+              & emp["area"].isin([*_towns(study), "tech-towns", REST])]
+    share = sub.assign(share_pct=100 * sub["employed"].astype(float) / sub.groupby("area")["employed"].transform("sum"),
+                       group=sub["industry_id"].map(study.industry), area_name=sub["area"].map(study.area))
+    study.heading(f"Structure of the technology industries, {year}")
+    rest = share[share["area"] == REST].set_index("industry_id")["employed"]
+    ks = {}
     for area, g in share.groupby("area"):
-        k = ind.krugman(g.set_index("industry_id")["share_pct"] / 100,
-                        share[share["area"] == "rest-of-norway"].set_index("industry_id")["share_pct"] / 100)
-        study.findings.record(f"structure.krugman.{area}.{year}", round(float(k), 4), "index",
-                              f"Krugman index of {area} vs the rest of the country, tech industries {year}")
+        ks[area] = ind.krugman(g.set_index("industry_id")["employed"], rest)
+        study.findings.record(f"structure.krugman.{area}.{year}", round(ks[area], 4), "index",
+                              f"Krugman index of {study.area(area)} against the rest of the country, technology industries {year}")
+    study.say("Krugman dissimilarity from the rest of the country's technology structure (0 = the same, 2 = nothing in "
+              "common): " + "; ".join(f"{study.area(a)} {k:.2f}" for a, k in ks.items() if a != REST) + ".")
+    wide = share.pivot_table(index="group", columns="area_name", values="share_pct", sort=False)
+    study.table(wide.reset_index(), "towns-structure")
+    fig = plots.grouped_bars(share, "group", "share_pct", f"Structure of the technology industries, {year}",
+                             "Share of the area's technology employment (%)", group="area_name",
+                             colours={study.area(REST): plots.BENCHMARK_COLOUR}, ylabel="Technology group")
+    study.figure(fig, "towns-structure", citation(sub), share[["group", "area_name", "employed", "share_pct"]])
     return share
 
 
@@ -75,110 +105,95 @@ def partner_comparison(study: Study) -> pd.DataFrame:
     loc = loc[(loc["subject"] == "innovation-partners") & (loc["source"] == "Tabell 8.1")]
     if loc.empty:
         return loc
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    sns.barplot(data=loc, x="region_id", y="value", hue="location", ax=ax, errorbar=None)
-    ax.set(title="Where the innovation partners are (NIBR survey 2004)", xlabel="town", ylabel="share of partners, %")
-    study.figure(fig, "partner-locations", citation(loc))
-    study.table(loc.pivot_table(index="region_id", columns="location", values="value").reset_index(), "partner-locations")
+    study.heading("Where the innovation partners are (Tabell 8.1)")
+    loc = loc.assign(town=loc["region_id"].map(study.area), location_name=loc["location"].map(LOCATIONS))
+    fig = plots.location_bars(loc, "town", "location_name", "value",
+                              "Innovation partners by location, NIBR survey 2004 (n not printed)",
+                              location_order=[LOCATIONS[x] for x in ("local", "rest-of-ostlandet", "rest-of-norway", "abroad")],
+                              xlabel="Share of partners (%)")
+    study.figure(fig, "partner-locations", citation(loc), loc[["town", "location_name", "value"]])
     return loc
 
 
-def concordance(study: Study, question: str) -> pd.DataFrame:
-    """Kendall's W across towns (or firm groups) that rank the same items."""
+def concordance(study: Study, question: str, title: str) -> pd.DataFrame:
+    """Kendall's W across the rankings of the same items (towns, firm groups), descriptive."""
     r = study.data["survey_rankings"].query("question == @question")
     r = r[r["region_id"].isin([*study.regions, "tech-towns"])]  # ch. 8 ranks some items for the towns together
     if r.empty:
-        study.say(f"No rankings for {question} are in the data.")
         return r
-    r = r.assign(rater=r["region_id"] + "/" + r["firm_group"])
+    r = r.assign(rater=r["region_id"].map(study.area) + ", " + r["firm_group"].str.replace("-", " "))
     wide = r.pivot_table(index="item_id", columns="rater", values="rank", aggfunc="first")
     short = [c for c in wide.columns if wide[c].notna().sum() < 3]
+    kept = wide.drop(columns=short).dropna()
+    study.heading(f"Agreement across the rankings: {title}")
     if short:
-        study.say(f"Left out of the concordance for {question} (fewer than three ranked items): {', '.join(short)}.")
-    wide = wide.drop(columns=short).dropna()
-    if wide.shape[1] < 2 or wide.shape[0] < 3:
-        study.say(f"Fewer than two rankings over three or more common items for {question}: no concordance measure.")
-        return wide
-    res = sv.kendall_w(wide)
-    study.say(f"Kendall's W for {question} across {wide.shape[1]} rankings of {wide.shape[0]} common items: "
-              f"**{res['w']:.2f}** (chi-square p = {res['p_value']:.3g}).")
-    study.findings.record(f"{question}.kendall-w", round(float(res["w"]), 4), "W",
-                          f"Kendall's W across {', '.join(wide.columns)}")
-    study.table(wide.reset_index(), f"{question}-concordance")
-    return wide
+        study.say(f"Left out (fewer than three ranked items): {', '.join(short)}.")
+    try:
+        res = sv.kendall_w(kept)
+    except (InsufficientData, ValueError):
+        study.say(f"Fewer than two rankings share three or more items ({kept.shape[1]} rankings, {kept.shape[0]} common "
+                  "items): too few items for a concordance measure.")
+        return kept
+    study.say(f"Kendall's W across {res.m_raters} rankings of {res.n_items} common items: **{res.w:.2f}** (1 = the same "
+              "order everywhere, 0 = no agreement). Descriptive: a handful of items supports no test.")
+    study.findings.record(f"{question}.kendall-w", round(float(res.w), 4), "W", f"Kendall's W across {', '.join(kept.columns)}")
+    study.table(kept.reset_index().assign(item_id=lambda f: [study.item(question, i) for i in f["item_id"]]).rename(
+        columns={"item_id": "item"}), f"{question}-concordance", decimals={c: 0 for c in kept.columns})
+    return kept
 
 
-def coverage(study: Study) -> pd.DataFrame:
-    """What each region's sources support, section by section."""
-    rows = []
-    for rid in study.regions:
-        reg = get_region(rid)
-        counts = {name: int((frame[["region_id" if "region_id" in frame.columns else "area"]].iloc[:, 0] == rid).sum())
-                  for name, frame in study.data.items()
-                  if "region_id" in frame.columns or "area" in frame.columns}
-        rows.append({"region": reg.name, **{SECTION_TITLES[k]: v for k, v in reg.sections.items()},
-                     "rows of data": sum(counts.values())})
-    return study.table(pd.DataFrame(rows), "coverage")
-
-
-def reproduce_study(study: Study, areas: list[str]) -> pd.DataFrame:
-    """Recompute the published values of aggregate areas owned by this notebook."""
-    return reproduce_published(study, areas)
-
-
-
-
-# The core each town's Figur 8.1 sign compares, and the national groups of the same definition (Tabell v.6).
-FIG81_CORE = {"horten": ["g3"], "kongsberg": ["g2", "g4"], "raufoss": ["g2", "g4"], "halden": ["g3", "g5"]}
-
-
-def _national_entry_rate(pv: pd.DataFrame, fd: pd.DataFrame, groups: list[str]) -> float:
-    """Entry rate of several national groups together: the unprinted 1998 stocks are implied by each
-    group's printed rate (stock = established / rate), then summed (Tabell v.6)."""
+def _national_entry_rate(study: Study, groups: list[str]) -> float:
+    """Entry rate of several national groups together: the unprinted 1998 stocks implied by each
+    group's printed rate (stock = 100 * established / rate), summed (Tabell v.6)."""
+    fd, pv = study.data["firm_dynamics"], study.data["published_values"].set_index("pv_id")
     est = stock = 0.0
     for g in groups:
         e = float(fd[(fd["area"] == "norway") & (fd["industry_id"] == g) & (fd["source"] == "Tabell v.6")]["established"].iloc[0])
-        rate = float(pv[pv["pv_id"] == f"v6.norway.{g}.entry"]["value"].iloc[0])
         est += e
-        stock += 100 * e / rate
-    return 100 * est / stock
+        stock += 100 * e / float(pv.loc[f"v6.norway.{g}.entry", "value"])
+    return ind.entry_rate(est, stock)
 
 
 def dynamics_matrix(study: Study) -> pd.DataFrame:
-    """Figur 8.1: the report's signs for the towns' core sectors against the country, and the new-firm
-    column recomputed from the entry rates of Tabell v.6 (the other columns need survey and accounts
-    data the report does not print)."""
+    """Figur 8.1: the report's signs for the towns' core sectors against the country, with the employment
+    and new-firm signs recomputed from the appendix (the other two rest on survey and accounts data
+    the report does not print)."""
     cc = study.data["case_content"]
     rows = cc[cc["item"].str.startswith("Figur 8.1 codes")]
     if rows.empty:
-        study.say("Figur 8.1 is not in the data.")
         return rows
-    pv, fd = study.data["published_values"], study.data["firm_dynamics"]
+    emp = study.data["employment"].query("source == @APPENDIX")
+    pv = study.data["published_values"].set_index("pv_id")
     out = []
     for r in rows.to_dict("records"):
-        signs = r["item"].split(":")[-1].split()
-        town = r["region_id"]
-        core = pv[pv["pv_id"] == f"v6.{town}.core.entry"]
-        national = _national_entry_rate(pv, fd, FIG81_CORE[town])
-        town_rate = float(core["value"].iloc[0]) if not core.empty else None
-        computed = None if town_rate is None else ("+" if town_rate > national else "-")
-        out.append({"town": town, "employment 1997–2005": signs[0], "innovation rates 2001–2003": signs[1],
-                    "new-firm rates 1998–2005": signs[2], "profitability 2001–2003": signs[3],
-                    "core entry rate, %": town_rate, "national entry rate of the same groups, %": round(national),
-                    "new-firm sign recomputed": computed, "source": r["source"], "lines": r["lines"]})
-        if computed is not None:
-            agrees = computed == signs[2].strip("()")
-            study.findings.record(f"fig8-1.new-firm-sign-agrees.{town}", float(agrees), "boolean",
-                                  f"Recomputed new-firm sign ({computed}) agrees with Figur 8.1 ({signs[2]}) for {town}")
+        town, signs = r["region_id"], r["item"].split(":")[-1].split()
+        core = FIG81_CORE[town]
+        town_change = ind.change_table(emp, town, T0, T1, APPENDIX, core)
+        nat = {y: sum(float(emp[(emp["area"] == a) & (emp["year"] == y) & (emp["industry_id"] == g)]["employed"].iloc[0])
+                      for a in ("tech-towns", REST) for g in core) for y in (T0, T1)}
+        town_rel = ind.rel_change(town_change["e_t1"].sum(), town_change["e_t0"].sum())
+        nat_rel = ind.rel_change(nat[T1], nat[T0])
+        town_entry = float(pv.loc[f"v6.{town}.core.entry", "value"]) if f"v6.{town}.core.entry" in pv.index else None
+        national_entry = _national_entry_rate(study, core)
+        emp_sign = "+" if town_rel > nat_rel else "-"
+        firm_sign = None if town_entry is None else ("+" if town_entry > national_entry else "-")
+        out.append({"town": study.area(town), "core groups": ", ".join(study.industry(g) for g in core),
+                    "employment (report)": signs[0], "employment recomputed": emp_sign,
+                    "core change, %": town_rel, "Norway, same groups, %": nat_rel,
+                    "innovation (report)": signs[1], "new firms (report)": signs[2], "new firms recomputed": firm_sign,
+                    "core entry rate, %": town_entry, "Norway entry rate, same groups, %": national_entry,
+                    "profitability (report)": signs[3], "source": f"{r['source']}, lines {r['lines']}"})
+        for comp, mine, theirs in (("employment", emp_sign, signs[0]), ("new-firm", firm_sign, signs[2])):
+            if mine is not None and theirs.strip("()") in "+-":
+                study.findings.record(f"fig8-1.{comp}-sign-agrees.{town}", float(mine == theirs.strip("()")), "boolean",
+                                      f"Recomputed {comp} sign ({mine}) agrees with Figur 8.1 ({theirs}) for {town}")
     table = pd.DataFrame(out)
-    study.say("Signs: + substantially better than the country, − worse, 0 the same, (+) somewhat better "
-              "(fn 132). Only the new-firm column can be recomputed from printed numbers; '(+)' is read as '+'.")
+    study.heading("Dynamic components (Figur 8.1)")
+    agree_e = (table["employment recomputed"] == table["employment (report)"].str.strip("()")).sum()
+    agree_f = (table["new firms recomputed"] == table["new firms (report)"].str.strip("()")).sum()
+    study.say("Signs: + substantially better than the country, − worse, 0 the same, (+) somewhat better (fn 132). The "
+              "employment and new-firm columns are recomputed from the appendix (core groups' change against Norway's "
+              f"in the same groups, Tabell v.3; entry rates, Tabell v.6), reading '(+)' as '+': the recomputed employment "
+              f"sign agrees for {agree_e} of {len(table)} towns, the new-firm sign for {agree_f} of {len(table)}. The "
+              "innovation and profitability columns rest on survey and accounts data the report does not print.")
     return study.table(table, "fig8-1-dynamics")
-
-
-
-NOTEBOOK = "comparison"
-
-
-def open_study(regions=None, output_dir: str = "", data=None) -> Study:
-    return _open_study(regions, output_dir, NOTEBOOK, data)

@@ -1,87 +1,133 @@
-"""The history notebook: dated events and employment series."""
+"""The history notebook: how the milieu grew up -- dated events, the numbers the history tells
+(a firm's employment, exports, turnover over time) and the employment index beside its benchmarks.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import textwrap
+
 import pandas as pd
-import seaborn as sns
 
 from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, Case, Study, citation, header, named, open_case as _open_case, qualitative, reproduce_published, rotate, slug,
+    Case, citation, header, open_case as _open_case, reproduce_published, synthesis,
 )
 
-
-# ---------------------------------------------------------------------------------------------- history
-
-def history_events(case: Case) -> pd.DataFrame:
-    """The dated events of the region, as a timeline coloured by phase and as a cited table."""
-    ev = case.rows("history_events").copy()
-    if ev.empty:
-        case.no_data("dated history", "a chronology of the region's firms and institutions")
-        return ev
-    ev = ev.sort_values(["year", "event_id"], na_position="last")
-    dated = ev[ev["year"].notna()]
-    if not dated.empty:
-        fig = plots.timeline(dated, title=f"{case.region.name}: dated events by phase")
-        case.figure(fig, "timeline", citation(dated))
-    table = ev[["year", "year_end", "precision", "event", "actors", "phase", "doc", "source", "lines"]]
-    case.table(table, "events")
-    case.findings.record("history.events", len(ev), "events", "Dated and undated history events in the sources")
-    if not dated.empty:
-        case.findings.record("history.first-year", int(dated["year"].min()), "year", "Earliest dated event")
-    undated = int(ev["year"].isna().sum())
-    if undated:
-        case.say(f"{undated} event(s) have no date in the sources; they are listed in the table, not on the timeline.")
-    return table
-
-
-def employment_history(case: Case) -> pd.DataFrame:
-    """Employment levels by industry and year, and the printed index series."""
-    emp = case.rows("employment")
-    idx = case.rows("employment_index")
-    if emp.empty and idx.empty:
-        case.no_data("employment series", "register employment by industry and year (e.g. SSB table 07984)")
-        return emp
-    if not emp.empty:
-        levels = emp.pivot_table(index=["source", "industry_id", "label_printed"], columns="year",
-                                 values="employed", aggfunc="first").reset_index()
-        levels.columns = [str(c) for c in levels.columns]
-        case.table(levels, "employment-levels")
-        two = emp.groupby(["source", "industry_id"])["year"].nunique()
-        paired = two[two >= 2].index
-        if len(paired):
-            sub = emp.set_index(["source", "industry_id"]).loc[paired].reset_index()
-            sub = sub[sub["industry_id"].isin(GROUPS) | sub["industry_id"].str.startswith("tech-")]
-            if not sub.empty:
-                fig, ax = plt.subplots(figsize=(8, 4.5))
-                sns.barplot(data=named(sub).assign(year=sub["year"].astype(str)), x="industry", y="employed",
-                            hue="year", ax=ax, errorbar=None)
-                rotate(ax)
-                ax.set(title=f"{case.region.name}: employment by industry group",
-                       xlabel="industry group (appendix groups g1–g7, tech totals)", ylabel="employed persons")
-                case.figure(fig, "employment-levels", citation(sub))
-    if not idx.empty:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for (area_label, ind_id), g in idx.groupby(["label_printed", "industry_id"]):
-            g = g.sort_values("year")
-            ax.plot(g["year"], g["index"], marker="o", label=f"{area_label}")
-        base = int(idx["base_year"].iloc[0])
-        ax.axhline(100, color="grey", lw=0.8)
-        ax.set(title=f"{case.region.name}: employment index ({base} = 100)", xlabel="year",
-               ylabel=f"index, {base} = 100")
-        ax.legend(fontsize="small")
-        case.figure(fig, "employment-index", citation(idx))
-        lo = idx.loc[idx["index"].idxmin()]
-        case.findings.record("history.index-low", float(lo["index"]), "index",
-                             f"Lowest index value of {lo['label_printed']} ({int(lo['year'])})")
-    return emp
-
-
-
-
 NOTEBOOK = "history"
+LOG_SPAN = 20  # a series whose largest value is this many times its smallest is drawn on a log scale
 
 
 def open_case(region: str, output_dir: str = "", data=None) -> Case:
     return _open_case(region, output_dir, NOTEBOOK, data)
+
+
+def short_label(event: dict) -> str:
+    """A short readable name for an event on a timeline: the event text, shortened."""
+    return textwrap.shorten(str(event["event"]).split(";")[0].split(" (")[0], 58, placeholder=" …")
+
+
+def events(case: Case) -> pd.DataFrame:
+    """The dated events of the region as a timeline coloured by phase, and the undated ones listed."""
+    ev = case.rows("history_events").copy()
+    if ev.empty:
+        return ev
+    case.heading("Timeline")
+    ev = ev.sort_values(["year", "event_id"], na_position="last")
+    ev["label"] = [short_label(e) for e in ev.to_dict("records")]
+    dated = ev[ev["year"].notna()]
+    case.findings.record("history.events", len(ev), "events", "Dated and undated history events in the sources")
+    if not dated.empty:
+        first, last = int(dated["year"].min()), int(dated["year"].max())
+        case.findings.record("history.first-year", first, "year", "Earliest dated event")
+        case.say(f"{len(dated)} dated events from {first} to {last}, coloured by the phase the source assigns them to"
+                 + (f"; {len(ev) - len(dated)} more without a date are listed below the figure, never placed by guess."
+                    if len(ev) > len(dated) else "."))
+        fig = plots.timeline(dated, f"{case.name}: dated events by phase")
+        case.figure(fig, "timeline", citation(dated), dated[["year", "year_end", "label", "phase", "source", "lines"]])
+    undated = ev[ev["year"].isna()]
+    if not undated.empty:
+        case.say("Without a date in the sources:\n" + "\n".join(
+            f"- {e['event']} ({e['source']}, lines {e['lines']})" for e in undated.to_dict("records")))
+    table = ev[["year", "year_end", "event", "actors", "phase", "source", "lines"]].rename(columns={"year_end": "until"})
+    case.table(table, "events", show=False)
+    return table
+
+
+def series(case: Case) -> pd.DataFrame:
+    """Numbers the history tells over time: one figure per subject and measure with three or more dated values."""
+    hs = case.rows("history_series")
+    if hs.empty:
+        return hs
+    drawn = []
+    for (subject_id, measure), g in hs.groupby(["subject_id", "measure"], sort=False):
+        g = g.sort_values("year")
+        if g["year"].nunique() < 3:
+            continue
+        if not drawn:
+            case.heading("The history in numbers")
+        subject, unit = g["subject"].iloc[0], g["unit"].iloc[0]
+        span = g["value"].max() / max(g["value"].min(), 1e-9)
+        log = bool(g["value"].min() > 0 and span >= LOG_SPAN)
+        fig = plots.series_lines(g.assign(series=subject), "year", "value", "series",
+                                 f"{case.name}: {subject}, {measure.replace('-', ' ')}",
+                                 f"{measure.replace('-', ' ').capitalize()} ({unit}{', log scale' if log else ''})", log=log)
+        case.figure(fig, f"series-{subject_id}-{measure}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
+        first, last = g.iloc[0], g.iloc[-1]
+        case.say(f"{subject}: {measure.replace('-', ' ')} from {first['value']:,.0f} {unit} in {int(first['year'])} to "
+                 f"{last['value']:,.0f} in {int(last['year'])}.")
+        drawn.append((subject_id, measure))
+    rest = hs[~hs.set_index(["subject_id", "measure"]).index.isin(drawn)]
+    if not rest.empty:
+        if not drawn:
+            case.heading("The history in numbers")
+        case.table(rest[["subject", "measure", "year", "value", "unit", "qualifier", "source", "lines"]], "history-numbers")
+    return hs
+
+
+def employment_index(case: Case) -> pd.DataFrame:
+    """The printed employment index series of the region beside the comparison series the source prints."""
+    idx = case.data["employment_index"]
+    mine = idx[idx["area"] == case.rid]
+    if mine.empty:
+        return mine
+    case.heading("Employment index")
+    out = []
+    for source, g in idx[idx["source"].isin(mine["source"].unique())].groupby("source"):
+        g = g.assign(series=g["area"].map(case.area) + " – " + g["industry_id"].map(case.industry))
+        base = int(g["base_year"].iloc[0])
+        own = g[g["area"] == case.rid]
+        bench = sorted(set(g.loc[g["area"] != case.rid, "series"]))
+        fig = plots.series_lines(g, "year", "index", "series",
+                                 f"{case.name}: employment index ({base} = 100) beside the source's comparison series",
+                                 f"Index, {base} = 100", benchmarks=bench, reference=100)
+        case.figure(fig, f"employment-index-{source.lower().replace(' ', '-').replace('.', '-')}", citation(g),
+                    g[["series", "area", "industry_id", "year", "index"]])
+        lo = own.loc[own["index"].idxmin()]
+        case.findings.record(f"history.index-low.{lo['industry_id']}", float(lo["index"]), "index",
+                             f"Lowest index value of {case.name}, {case.industry(lo['industry_id'])} ({int(lo['year'])})")
+        last = own.loc[own["year"].idxmax()]
+        comps = g[(g["area"] != case.rid) & (g["year"] == last["year"])]
+        comp_text = "; ".join(f"{r['series']} {r['index']:.0f}" for r in comps.to_dict("records"))
+        case.say(f"{case.name} ({case.industry(last['industry_id'])}) fell to {lo['index']:.1f} in {int(lo['year'])} and "
+                 f"stood at {last['index']:.1f} in {int(last['year'])}" + (f", against {comp_text}." if comp_text else "."))
+        out.append(g)
+    return pd.concat(out, ignore_index=True)
+
+
+def case_material(case: Case) -> pd.DataFrame:
+    cc = case.rows("case_content", section="history")
+    if cc.empty:
+        return cc
+    case.heading("The history in the case material")
+    case.say("\n".join(f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in cc.to_dict("records")))
+    return cc
+
+
+def conclusion(case: Case) -> None:
+    got = {r["id"]: r["value"] for r in case.findings.records()}
+    if "history.events" not in got:
+        return
+    case.heading("Conclusion")
+    first = got.get("history.first-year")
+    opening = f"The sources date {case.name}'s milieu back to {first:.0f}; " if first else ""
+    case.say(f"{opening}{got['history.events']:.0f} events of its history are recorded with their citations.")

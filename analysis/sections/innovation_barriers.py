@@ -1,12 +1,31 @@
-"""The innovation-barriers notebook: ranked barriers, barrier groups, the case material."""
+"""The innovation-barriers notebook: what hampers innovation -- the survey's ranked barriers and
+barrier groups, and the barriers and challenges the case material names."""
 
 from __future__ import annotations
 
-from analysis.sections.base import Case, header, open_case as _open_case, qualitative, reproduce_published  # noqa: F401
-from analysis.sections.innovation_sources import rankings  # noqa: F401
+import pandas as pd
+
+from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
+    Case, header, open_case as _open_case, reproduce_published, synthesis,
+)
+from analysis.sections.innovation_sources import introduction, rankings  # noqa: F401
 
 NOTEBOOK = "innovation-barriers"
 
 
 def open_case(region: str, output_dir: str = "", data=None) -> Case:
     return _open_case(region, output_dir, NOTEBOOK, data)
+
+
+def case_material(case: Case) -> pd.DataFrame:
+    """The barriers and challenges the case material names, grouped by kind, with citations."""
+    cc = case.rows("case_content", section="innovation-barriers")
+    if cc.empty:
+        return cc
+    case.heading("Barriers and challenges in the case material")
+    lines = []
+    for kind, g in cc.groupby("kind", sort=False):
+        lines.append(f"**{kind.replace('-', ' ').capitalize()}**")
+        lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
+    case.say("\n".join(lines))
+    return cc

@@ -1,142 +1,198 @@
-"""The innovation-sources notebook: rankings, survey shares, partners."""
+"""The innovation-sources notebook: where the firms get information for innovation, whom they
+innovate with and where those partners are, which local institutions matter -- the NIBR survey of
+2004 as printed (ranks, counts, shares), with n and intervals, beside the national figures.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
+from analysis import plots
 from analysis import survey as sv
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, Case, Study, citation, header, named, open_case as _open_case, qualitative, reproduce_published, rotate, slug,
+    FIRM_GROUPS, LOCATIONS, Case, citation, header, open_case as _open_case, reproduce_published, synthesis,
 )
-
-
-# ----------------------------------------------------------------------------------------- survey
-
-def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
-    r = case.rows("survey_rankings", question=question)
-    if r.empty:
-        return r
-    items = case.data["survey_items"].query("question == @question")[["item_id", "label_en"]]
-    r = r.merge(items, on="item_id", how="left")
-    wide = r.pivot_table(index=["item_id", "label_en"], columns="firm_group", values="rank", aggfunc="first")
-    wide = wide.reset_index().sort_values(list(wide.columns[2:3]) or ["item_id"])
-    case.table(wide, f"{question}-ranks")
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(wide) + 1.5))
-    sns.stripplot(data=r, y="label_en", x="rank", hue="firm_group", ax=ax, size=8, jitter=False, dodge=True)
-    ax.set(title=f"{case.region.name}: {title}", xlabel="rank (1 = most important; ties share a rank)", ylabel="item")
-    ax.invert_xaxis()
-    case.figure(fig, f"{question}-ranks", citation(r))
-    groups = sorted(r["firm_group"].unique())
-    if len(groups) >= 2:
-        agr = sv.agreement(r.assign(question=question), by="firm_group")
-        if not agr.empty:
-            case.table(agr, f"{question}-agreement")
-            for a in agr[agr["defined"].fillna(False)].to_dict("records"):
-                case.findings.record(f"{question}.tau.{a['a']}.{a['b']}", round(float(a["tau"]), 4), "Kendall tau",
-                                     f"Rank agreement ({question}) between {a['a']} and {a['b']} over {a['n']} common items")
-        else:
-            case.say("Fewer than three items are ranked by both groups, so rank agreement cannot be measured.")
-    return r
-
-
-def survey_indicators(case: Case, indicators: list[str] | None = None) -> pd.DataFrame:
-    """Printed survey counts and shares, with Wilson intervals and a test against a printed reference share."""
-    si = case.rows("survey_indicators")
-    if indicators:
-        si = si[si["indicator"].isin(indicators)]
-    if si.empty:
-        return si
-    rows = []
-    for r in si.to_dict("records"):
-        out = {"indicator": r["indicator"], "firm_group": r["firm_group"], "count": r["count"], "n": r["n"],
-               "share_pct": r["share_pct"], "qualifier": r["qualifier"], "description": r["description"],
-               "source": r["source"], "lines": r["lines"]}
-        n = r["n"] if pd.notna(r["n"]) else None
-        # intervals only for shares of firms with a printed count (shares of turnover are not binomial)
-        if n and pd.notna(r["count"]):
-            res = sv.proportion_test(int(r["count"]), int(n), 0.5)
-            if res is not None:
-                out.update({"ci_low_pct": round(100 * res["ci_low"], 1), "ci_high_pct": round(100 * res["ci_high"], 1)})
-                case.findings.record(f"survey.{r['indicator']}.{r['firm_group']}.share", round(100 * res["share"], 2),
-                                     "percent", f"{r['description']} (share of {int(n)} firms)")
-        rows.append(out)
-    table = pd.DataFrame(rows)
-    case.table(table, "survey-indicators")
-    return table
-
-
-def _respondents(case: Case, firm_group: str) -> int | None:
-    sr = case.data["survey_respondents"]
-    hit = sr[(sr["region_id"] == case.rid) & (sr["measure"] == "responded") & (sr["firm_group"] == firm_group)
-             & sr["question"].isna()]
-    return int(hit["n"].iloc[0]) if not hit.empty else None
-
-
-def innovator_tests(case: Case) -> list[dict]:
-    """The region's printed shares of firms against the printed national share of the same industries.
-
-    National references are the ``norway`` rows of ``survey_indicators`` with the same
-    indicator and the same firm group, or a firm group named after the region (e.g.
-    ``halden-ict-industries``). Where the source prints a range (25-30 %), the end closest
-    to the region's share is used, so the test is conservative. N is the printed N of the
-    group, or the region's respondents when the group is all firms; without an N there is
-    no test, and the notebook says so.
-    """
-    si = case.data["survey_indicators"]
-    mine = si[(si["region_id"] == case.rid) & si["share_pct"].notna() | (si["region_id"] == case.rid) & si["count"].notna()]
-    nat = si[si["region_id"] == "norway"]
-    results = []
-    for r in mine.to_dict("records"):
-        refs = nat[(nat["indicator"] == r["indicator"])
-                   & ((nat["firm_group"] == r["firm_group"]) | nat["firm_group"].str.startswith(f"{case.rid}-"))]
-        if refs.empty:
-            continue
-        n = int(r["n"]) if pd.notna(r["n"]) else (_respondents(case, "all") if r["firm_group"] == "all" else None)
-        share = (100 * r["count"] / r["n"]) if pd.notna(r["count"]) and pd.notna(r["n"]) else float(r["share_pct"])
-        ref = refs.iloc[(refs["share_pct"] - share).abs().argsort().iloc[0]]
-        if n is None:
-            case.say(f"{r['description']}: {share:.0f} % against {ref['share_pct']:.0f} % nationally "
-                     f"({ref['description']}); the source prints no number of firms for this group, so no test.")
-            continue
-        try:
-            res = (sv.proportion_test(int(r["count"]), n, float(ref["share_pct"]) / 100) if pd.notna(r["count"])
-                   else sv.share_ci_from_pct(float(r["share_pct"]), n, p0=float(ref["share_pct"]) / 100))
-        except ValueError as exc:
-            case.say(f"{r['description']}: no test ({exc}).")
-            continue
-        note = " The count is rebuilt from the printed percentage and N." if pd.isna(r["count"]) else ""
-        case.say(f"{r['description']}: **{100 * res['share']:.0f} %** of {n} firms (95 % Wilson interval "
-                 f"{100 * res['ci_low']:.0f}–{100 * res['ci_high']:.0f} %) against **{ref['share_pct']:.0f} %** "
-                 f"nationally ({ref['description']}); one-sample z-test p = {res['p_value']:.2g}.{note}")
-        case.findings.record(f"survey.{r['indicator']}.{r['firm_group']}.vs-national.p", float(res["p_value"]),
-                             "p-value", f"z-test of {r['indicator']} ({r['firm_group']}) against the national share")
-        results.append(res)
-    if not results and not mine.empty:
-        case.say("No printed share of this region has both a number of firms and a printed national share to test against.")
-    return results
-
-
-def partner_locations(case: Case) -> pd.DataFrame:
-    loc = case.rows("locations", subject="innovation-partners")
-    if loc.empty:
-        case.no_data("locations of innovation partners", "survey counts of partners by location")
-        return loc
-    case.table(loc[["category", "location", "value", "unit", "n", "label_printed", "source", "lines"]],
-               "partner-locations")
-    fig, ax = plt.subplots(figsize=(8, 4))
-    sns.barplot(data=loc, x="location", y="value", hue="source", ax=ax, errorbar=None)
-    ax.set(title=f"{case.region.name}: where the innovation partners are", xlabel="location",
-           ylabel="share of partners, %")
-    case.figure(fig, "partner-locations", citation(loc))
-    return loc
-
-
-
+from analysis.survey import InsufficientData
 
 NOTEBOOK = "innovation-sources"
+SURVEY = "nibr-2004"
 
 
 def open_case(region: str, output_dir: str = "", data=None) -> Case:
     return _open_case(region, output_dir, NOTEBOOK, data)
+
+
+def respondents(case: Case, firm_group: str = "all", question: str | None = None) -> int | None:
+    sr = case.data["survey_respondents"]
+    hit = sr[(sr["region_id"] == case.rid) & (sr["firm_group"] == firm_group) & (sr["survey"] == SURVEY)]
+    hit = hit[hit["measure"] == ("responded" if question is None else "answered-question")]
+    hit = hit[hit["question"].isna()] if question is None else hit[hit["question"] == question]
+    return int(hit["n"].iloc[0]) if len(hit) else None
+
+
+def introduction(case: Case) -> None:
+    """Which survey speaks for the region, with its numbers -- only for regions it covered."""
+    n = respondents(case)
+    if n is None:
+        return
+    sr = case.data["survey_respondents"]
+    total = sr[(sr["region_id"] == "tech-towns") & (sr["survey"] == SURVEY) & (sr["question"].isna())]
+    asked = total.loc[total["measure"] == "sampled", "n"]
+    answered = total.loc[total["measure"] == "responded", "n"]
+    case.say(f"The survey is NIBR's telephone survey of 2004 of technology firms in the four towns: "
+             f"{int(asked.iloc[0])} firms asked, {int(answered.iloc[0])} answered; {n} of them in {case.name}. "
+             "Larger firms were sought out, so the answers describe these firms, not a random sample of all: every "
+             "share below carries its n and an interval, rankings are described, not tested. The survey's microdata "
+             "are not public; the printed ranks, counts and shares are analysed as printed.")
+
+
+def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
+    """Ranked items by firm group, and how far the groups agree (Kendall's tau-b, descriptive)."""
+    r = case.rows("survey_rankings", question=question)
+    if r.empty:
+        return r
+    r = r.assign(item=[case.item(question, i) for i in r["item_id"]],
+                 group=r["firm_group"].map(FIRM_GROUPS).fillna(r["firm_group"]))
+    case.heading(title[0].upper() + title[1:])
+    text = r["basis"].eq("text").all()
+    ns = r.groupby("group")["n"].first().dropna()
+    n_text = "; ".join(f"{g}: n = {int(k)}" for g, k in ns.items()) or "n not printed"
+    if text:
+        case.say(f"The source states this order in words, without a table ({n_text}).")
+    wide = r.pivot_table(index="item", columns="group", values="rank", aggfunc="first").reset_index()
+    first = wide.columns[1]
+    case.table(wide.sort_values(first), f"{question}-ranks", decimals={c: 0 for c in wide.columns})
+    fig = plots.rank_dots(r, f"{case.name}: {title} ({n_text})")
+    case.figure(fig, f"{question}-ranks", citation(r), r[["item", "group", "rank", "n", "basis", "source"]])
+    if r["firm_group"].nunique() >= 2:
+        agr = sv.agreement(r.assign(question=question), by="firm_group")
+        for a in agr.to_dict("records"):
+            ga, gb = FIRM_GROUPS.get(a["a"], a["a"]), FIRM_GROUPS.get(a["b"], a["b"])
+            if a["defined"]:
+                case.say(f"Agreement between {ga} and {gb} over the {a['n']} items both rank: Kendall's tau-b = "
+                         f"**{a['tau']:.2f}** (1 = the same order, 0 = unrelated). Descriptive only: {a['n']} items "
+                         "ranked by a purposive sample support no test.")
+                case.findings.record(f"{question}.tau.{a['a']}.{a['b']}", round(float(a["tau"]), 4), "Kendall tau",
+                                     f"Rank agreement ({question}) between {ga} and {gb} over {a['n']} common items")
+            else:
+                case.say(f"{ga} and {gb} rank only {a['n']} items in common: too few items for a rank agreement.")
+    return r
+
+
+def _share_row(case: Case, r: dict, population: int | None) -> dict:
+    out = {"indicator": r["description"], "firms": FIRM_GROUPS.get(r["firm_group"], r["firm_group"]),
+           "count": r["count"], "n": r["n"], "printed share, %": r["share_pct"], "qualifier": r["qualifier"],
+           "share, %": None, "interval low, %": None, "interval high, %": None, "note": "",
+           "source": f"{r['source']}, lines {r['lines']}"}
+    n = None if pd.isna(r["n"]) else int(r["n"])
+    if n is None:
+        if r["firm_group"] == "all":
+            n = respondents(case)
+        if n is None:
+            out["note"] = "no n printed: no interval"
+            return out
+        out["n"] = n
+    if pd.notna(r["count"]):
+        res = sv.share_interval(int(r["count"]), n)
+        out.update({"share, %": 100 * res.share, "interval low, %": 100 * res.ci_low, "interval high, %": 100 * res.ci_high})
+        counts = (int(r["count"]), int(r["count"]))
+    elif pd.notna(r["share_pct"]) and r["qualifier"] == "exact":
+        try:
+            counts = sv.rounded_share_counts(float(r["share_pct"]), n)
+        except ValueError as exc:
+            out["note"] = f"not a share of {n} firms ({exc})"
+            return out
+        lo, hi = sv.share_interval(counts[0], n), sv.share_interval(counts[1], n)
+        out.update({"share, %": float(r["share_pct"]), "interval low, %": 100 * lo.ci_low,
+                    "interval high, %": 100 * hi.ci_high,
+                    "note": f"the printed {r['share_pct']:g} % of {n} allows {counts[0]}"
+                            + (f"–{counts[1]}" if counts[1] != counts[0] else "") + " firms"})
+    else:
+        out["note"] = "approximate print: no interval"
+        return out
+    if population and population >= n and r["firm_group"] == "all":
+        lo, hi = sv.finite_population_interval(counts[0], n, population)
+        out["note"] = (out["note"] + "; " if out["note"] else "") + (
+            f"as a random draw from the register's {population} technology firms: {100 * lo:.0f}–{100 * hi:.0f} %")
+    return out
+
+
+def survey_shares(case: Case) -> pd.DataFrame:
+    """Printed survey counts and shares with n and a Wilson interval; compared with each national figure printed."""
+    si = case.rows("survey_indicators")
+    if si.empty:
+        return si
+    fd = case.data["firm_dynamics"]
+    pop = fd[(fd["area"] == case.rid) & (fd["industry_id"] == "tech-total") & (fd["source"] == "Tabell v.6")]
+    population = int(pop["firms_end"].iloc[0]) if len(pop) and pd.notna(pop["firms_end"].iloc[0]) else None
+    rows = [_share_row(case, r, population) for r in si.to_dict("records")]
+    table = pd.DataFrame(rows)
+    case.heading("Survey counts and shares")
+    case.say("Each share with its n and a 95 % Wilson interval: what the answers of these firms allow. Where the "
+             "source prints only a rounded percentage, the interval covers every count the rounding allows.")
+    case.table(table, "survey-shares", decimals={"share, %": 0, "interval low, %": 0, "interval high, %": 0,
+                                                 "printed share, %": 0})
+    for r, src in zip(rows, si.to_dict("records")):
+        if r["share, %"] is not None:
+            case.findings.record(f"survey.{src['indicator']}.{src['firm_group']}.share", round(float(r["share, %"]), 2),
+                                 "percent", f"{src['description']} (share of {r['n']} firms)")
+    drawn = table.dropna(subset=["interval low, %"])
+    if len(drawn):
+        fig = plots.share_dots(drawn.assign(label=drawn["indicator"].str.slice(0, 70)), "label", "share, %",
+                               "interval low, %", "interval high, %", "n", f"{case.name}: survey shares with their intervals")
+        case.figure(fig, "survey-shares", citation(si), drawn)
+    national_comparison(case, si)
+    return table
+
+
+def national_comparison(case: Case, si: pd.DataFrame) -> None:
+    """The region's share beside each national figure the source prints for the same indicator."""
+    nat = case.data["survey_indicators"]
+    nat = nat[nat["region_id"] == "norway"]
+    for r in si.to_dict("records"):
+        refs = nat[nat["indicator"] == r["indicator"]]
+        if refs.empty or pd.isna(r["share_pct"]):
+            continue
+        n = None if pd.isna(r["n"]) else int(r["n"])
+        n = n or (respondents(case) if r["firm_group"] == "all" else None)
+        figures = "; ".join(f"{FIRM_GROUPS.get(x['firm_group'], x['firm_group'])} {x['share_pct']:g} %"
+                            + (f" ({x['qualifier'].replace('range-', '')} end of a range)" if "range" in str(x["qualifier"]) else "")
+                            for x in refs.to_dict("records"))
+        text = f"{r['description']}: {r['share_pct']:g} % in {case.name}"
+        if n:
+            try:
+                lo_c, hi_c = sv.rounded_share_counts(float(r["share_pct"]), n)
+                lo, hi = sv.share_interval(lo_c, n).ci_low, sv.share_interval(hi_c, n).ci_high
+                outside = [x for x in refs["share_pct"] if not 100 * lo <= x <= 100 * hi]
+                text += (f" (n = {n}, interval {100 * lo:.0f}–{100 * hi:.0f} %); every national figure printed "
+                         f"({figures}) lies {'below' if all(x < 100 * lo for x in refs['share_pct']) else 'outside' if len(outside) == len(refs) else 'partly inside'} it")
+            except (ValueError, InsufficientData):
+                text += f" against {figures}"
+        else:
+            text += f"; no n is printed for this group, so no interval; national figures: {figures}"
+        case.say(text + ". The national figures are themselves estimates of Statistics Norway's innovation survey.")
+
+
+def partner_locations(case: Case) -> pd.DataFrame:
+    """Where the innovation partners are (shares of partners, each source its own 100 %)."""
+    loc = case.rows("locations", subject="innovation-partners")
+    if loc.empty:
+        return loc
+    case.heading("Where the innovation partners are")
+    loc = loc.assign(location_name=loc["location"].map(LOCATIONS).fillna(loc["location"]),
+                     printed_in=loc["source"])
+    fig = plots.location_bars(loc, "printed_in", "location_name", "value",
+                              f"{case.name}: innovation partners by location (n not printed)",
+                              location_order=[LOCATIONS[x] for x in ("local", "rest-of-ostlandet", "rest-of-norway", "abroad")
+                                              if x in set(loc["location"])], xlabel="Share of partners (%)")
+    case.figure(fig, "partner-locations", citation(loc), loc[["printed_in", "location_name", "value", "unit"]])
+    return loc
+
+
+def case_material(case: Case) -> pd.DataFrame:
+    cc = case.rows("case_content", section="innovation-sources")
+    if cc.empty:
+        return cc
+    case.heading("Innovation sources in the case material")
+    case.say("\n".join(f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in cc.to_dict("records")))
+    return cc

@@ -1,34 +1,49 @@
-"""The national-context notebook: high-tech employment by municipality type, national indicators."""
+"""The national-context notebook: where Norway's high-tech employment is (NIBR-rapport 2005:11,
+ch. 3) and the rural context of the 2018 Distriktssenteret anthology, as far as their numbers go."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
-from analysis.sections.base import (  # noqa: F401
-    GROUPS, SECTION_TITLES, TOWNS, Study, citation, named, open_study as _open_study, rotate,
+from analysis import indicators as ind
+from analysis import plots
+from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
+    NATIONAL_AREAS, Study, citation, open_study as _open_study, reproduce_published, synthesis,
 )
+
+NOTEBOOK = "national-context"
+MUNICIPALITY_TYPES = ["big-cities", "medium-cities", "small-towns", "other-municipalities"]
+
+
+def open_study(regions=None, output_dir: str = "", data=None) -> Study:
+    return _open_study(regions, output_dir, NOTEBOOK, data)
 
 
 def municipality_types(study: Study) -> pd.DataFrame:
+    """High-tech employment by municipality type (Tabell 3.2), beside the population shares where printed."""
     emp = study.data["employment"]
-    sub = emp[emp["source"] == "Tabell 3.2"]
+    sub = emp[(emp["source"] == "Tabell 3.2") & emp["area"].isin(MUNICIPALITY_TYPES)]
     if sub.empty:
-        study.say("Tabell 3.2 is not in the data.")
         return sub
-    parts = sub[sub["area"] != "norway"]
-    total = sub[sub["area"] == "norway"]["employed"].sum() or parts["employed"].sum()
-    table = parts.assign(share_pct=(100 * parts["employed"].astype(float) / float(total)).round(1))
-    study.table(table[["area", "employed", "share_pct", "label_printed"]], "municipality-types")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    sns.barplot(data=table, x="area", y="employed", ax=ax, color=sns.color_palette()[2])
-    ax.set(title="High-tech employment by municipality type, 2005", xlabel="municipality type",
-           ylabel="employed persons")
-    study.figure(fig, "municipality-types", citation(sub))
-    for row in table.to_dict("records"):
-        study.findings.record(f"national.ht-share.{row['area']}", float(row["share_pct"]), "percent",
-                              f"Share of national high-tech employment in {row['area']} (Tabell 3.2)")
+    levels = sub.set_index("area")["employed"].astype(float).reindex(MUNICIPALITY_TYPES)
+    shares = 100 * ind.shares(levels)
+    table = pd.DataFrame({"type": [study.area(a) for a in MUNICIPALITY_TYPES], "area": MUNICIPALITY_TYPES,
+                          "employed": levels.astype(int).values, "share of high-tech employment, %": shares.values})
+    pop = study.data["indicators"]
+    pop = pop[(pop["indicator"] == "population-share") & pop["category"].isin(MUNICIPALITY_TYPES)]
+    if not pop.empty:
+        table["share of population, %"] = table["area"].map(pop.set_index("category")["value"])
+    study.heading("High-tech employment by municipality type, 2005 (Tabell 3.2)")
+    for r in table.to_dict("records"):
+        study.findings.record(f"national.ht-share.{r['area']}", round(float(r["share of high-tech employment, %"]), 4),
+                              "percent", f"Share of national high-tech employment in {r['type']} (Tabell 3.2)")
+    study.table(table.drop(columns="area"), "municipality-types")
+    long = table.melt(id_vars=["type"], value_vars=[c for c in table.columns if c.startswith("share")],
+                      var_name="measure", value_name="percent")
+    fig = plots.grouped_bars(long, "type", "percent", "High-tech employment and population by municipality type",
+                             "Share of Norway's total (%)", group="measure",
+                             colours={"share of population, %": plots.BENCHMARK_COLOUR}, ylabel="Municipality type")
+    study.figure(fig, "municipality-types", citation(sub if pop.empty else pd.concat([sub, pop])), long)
     return table
 
 
@@ -36,27 +51,8 @@ def national_indicators(study: Study) -> pd.DataFrame:
     ind_ = study.data["indicators"]
     sub = ind_[ind_["topic"].isin(["national-context", "rural-context"])]
     if sub.empty:
-        study.say("No national indicators are in the data.")
         return sub
-    cols = ["topic", "region_id", "indicator", "category", "period", "value", "unit", "qualifier", "description",
-            "doc", "source", "lines"]
-    return study.table(sub[cols].sort_values(["topic", "indicator", "period"]), "national-indicators")
-
-
-# The core each town's Figur 8.1 sign compares, and the national groups of the same definition (Tabell v.6).
-FIG81_CORE = {"horten": ["g3"], "kongsberg": ["g2", "g4"], "raufoss": ["g2", "g4"], "halden": ["g3", "g5"]}
-
-
-
-NOTEBOOK = "national-context"
-
-
-def open_study(regions=None, output_dir: str = "", data=None) -> Study:
-    return _open_study(regions, output_dir, NOTEBOOK, data)
-
-
-def reproduce_study(study: Study, areas: list[str]):
-    """Recompute the published values of the national areas owned by this notebook."""
-    from analysis.sections.base import reproduce_published
-
-    return reproduce_published(study, areas)
+    study.heading("National and rural indicators")
+    shown = sub.assign(area=sub["region_id"].map(study.area))[
+        ["topic", "area", "description", "period", "value", "unit", "source", "lines"]].sort_values(["topic", "area"])
+    return study.table(shown, "national-indicators")

@@ -1,291 +1,393 @@
-"""The production-system notebook: industries, specialisation, shift-share, firms, suppliers, dynamics."""
+"""The production-system notebook: industries and their growth against the rest of the country,
+specialisation, shift-share, firm sizes, the largest firms, suppliers and markets, value chains and
+firm dynamics (NIBR-rapport 2005:11, the sections "Produksjonsmiljø og -system" of ch. 4-7 and the
+appendix tables v.2-v.6); for the other regions, what their sources hold.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
 from analysis import indicators as ind
+from analysis import plots
+from analysis.external import external_section  # noqa: F401 - the notebook's SN2007 section
+from analysis.indicators import UndefinedIndicator
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, Case, Study, citation, header, named, open_case as _open_case, qualitative, reproduce_published, rotate, slug,
+    GROUPS, LOCATIONS, SIZE_CLASSES, Case, citation, header, number, open_case as _open_case,
+    reproduce_published, synthesis,
 )
-from analysis.reproduce import NotComputable, evaluate, evaluate_interval  # noqa: F401
+
+NOTEBOOK = "production-system"
+APPENDIX = "Tabell v.3"
+T0, T1 = 1997, 2005
+REST = "rest-of-norway"
 
 
-# ------------------------------------------------------------------------------------ production system
-
-def _levels(data: dict[str, pd.DataFrame], area: str, source: str, years=(1997, 2005)) -> pd.DataFrame:
-    emp = data["employment"]
-    sub = emp[(emp["area"] == area) & (emp["source"] == source) & emp["year"].isin(years)]
-    return sub.pivot_table(index="industry_id", columns="year", values="employed", aggfunc="first")
+def open_case(region: str, output_dir: str = "", data=None) -> Case:
+    return _open_case(region, output_dir, NOTEBOOK, data)
 
 
-def _published(case: Case, area: str, industry: str, measure: str, period: str, source: str | None = None):
+# ---------------------------------------------------------------- levels
+
+
+def levels(case: Case, area: str, year: int, source: str = APPENDIX) -> pd.Series:
+    """Employed persons by appendix group (g1-g7) of one area and year, as printed."""
+    emp = case.data["employment"]
+    sub = emp[(emp["area"] == area) & (emp["year"] == year) & (emp["source"] == source) & emp["industry_id"].isin(GROUPS)]
+    return sub.set_index("industry_id")["employed"].astype(float).reindex(GROUPS)
+
+
+def norway(case: Case, year: int, source: str = APPENDIX) -> pd.Series:
+    """Norway = the four towns + the rest of the country (the appendix prints no Norway block)."""
+    return levels(case, "tech-towns", year, source) + levels(case, REST, year, source)
+
+
+def _published(case: Case, area: str, industry: str, measure: str, period: str, source: str):
     pv = case.data["published_values"]
-    hit = pv[(pv["area"] == area) & (pv["industry_id"] == industry) & (pv["measure"] == measure) & (pv["period"] == period)]
-    if source is not None and (hit["source"] == source).any():
-        hit = hit[hit["source"] == source]
+    hit = pv[(pv["area"] == area) & (pv["industry_id"] == industry) & (pv["measure"] == measure)
+             & (pv["period"] == period) & (pv["source"] == source)]
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
-def employment_change(case: Case, area: str | None = None, source: str = "Tabell v.3",
-                      t0: int = 1997, t1: int = 2005) -> pd.DataFrame:
-    """Absolute and relative change by industry group, reproducing the printed change columns."""
-    area = area or case.rid
-    lv = _levels(case.data, area, source, (t0, t1))
-    if lv.empty or t0 not in lv.columns or t1 not in lv.columns:
-        return pd.DataFrame()
-    lv = lv.dropna()
-    rows = []
-    for industry, r in lv.iterrows():
-        e0, e1 = float(r[t0]), float(r[t1])
-        rel = ind.rel_change(e1, e0) if e0 > 0 else None
-        rows.append({"area": area, "industry_id": industry, f"employed_{t0}": int(e0), f"employed_{t1}": int(e1),
-                     "abs_change": ind.abs_change(e1, e0), "rel_change_pct": None if rel is None else round(rel, 1)})
-        period = f"{t0}-{t1}"
-        # the register counts are roundings of fractional values: each level may be off by 0.5
-        corners = [(e1 + a) - (e0 + b) for a in (-0.5, 0.5) for b in (-0.5, 0.5)]
-        rel_corners = [100 * ((e1 + a) - (e0 + b)) / (e0 + b) for a in (-0.5, 0.5) for b in (-0.5, 0.5)] if e0 > 0.5 else []
-        for measure, value, unit, span in (("abs-change", e1 - e0, "persons", corners),
-                                           ("rel-change-pct", rel, "percent", rel_corners)):
-            if value is None:
-                continue
-            pub = _published(case, area, industry, measure, period, source)
-            case.findings.record(f"employment.{area}.{industry}.{measure}.{period}.{slug(source)}", value, unit,
-                                 f"{measure} of employment in {industry}, {area}, {period} ({source} levels)",
-                                 published=pub, interval=(min(span), max(span)) if span else None)
-    return pd.DataFrame(rows)
+def _total(changes: pd.DataFrame) -> dict:
+    """The technology industries together (the sum of the seven groups' printed levels)."""
+    e0, e1 = float(changes["e_t0"].sum()), float(changes["e_t1"].sum())
+    return {"e_t0": e0, "e_t1": e1, "abs_change": e1 - e0, "rel_change_pct": ind.rel_change(e1, e0)}
 
 
-def production_structure(case: Case) -> pd.DataFrame:
-    """Employment by industry group: the chapter table and the appendix table, with changes."""
-    if case.rows("employment").empty:
-        case.no_data("register employment by industry", "employment by NACE group and year for the region's municipalities")
+def _has_appendix(case: Case) -> bool:
+    return levels(case, case.rid, T0).notna().all() and levels(case, case.rid, T1).notna().all()
+
+
+# ---------------------------------------------------------------- employment change
+
+
+def introduction(case: Case) -> None:
+    """What the region's sources hold on its production system."""
+    if _has_appendix(case):
+        case.say(f"Register employment (*sysselsatte*, from the business register BoF) of {case.name} by the "
+                 "appendix's seven technology groups, 1997 and 2005 (Tabell v.3), against the rest of the country; "
+                 "firm sizes (v.4, v.5) and firm dynamics (v.6); the chapter's survey of the firms (2004) and its "
+                 "description of the largest firms, suppliers and markets.")
+
+
+def employment_change(case: Case) -> pd.DataFrame:
+    """Change 1997-2005 by group, recomputed from the printed levels, beside the rest of the country."""
+    if not _has_appendix(case):
         return pd.DataFrame()
+    emp = case.data["employment"].query("source == @APPENDIX and industry_id in @GROUPS")
     frames = []
-    for source in sorted(case.rows("employment")["source"].unique()):
-        ch = employment_change(case, source=source)
-        if not ch.empty:
-            ch.insert(0, "source", source)
-            frames.append(ch)
-    if not frames:
-        case.say("The sources print employment for one year only here, so no change can be computed from levels.")
-        return case.table(case.rows("employment")[["industry_id", "year", "employed", "label_printed", "source"]],
-                          "employment-levels")
+    for area in (case.rid, REST):
+        t = ind.change_table(emp, area, T0, T1, source=APPENDIX, industries=GROUPS)
+        frames.append(t.assign(area=area))
     table = pd.concat(frames, ignore_index=True)
-    case.table(table, "employment-change")
-    sub = table[table["industry_id"].isin(GROUPS)]
-    if sub.empty:
-        sub = table
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    sns.barplot(data=named(sub), x="industry", y="abs_change", hue="source", ax=ax, errorbar=None)
-    rotate(ax)
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set(title=f"{case.region.name}: change in employment 1997–2005", xlabel="industry group",
-           ylabel="change, employed persons")
-    case.figure(fig, "employment-change", citation(case.rows("employment", source=list(sub["source"].unique()))))
+    table["industry"] = table["industry_id"].map(case.industry)
+    table["area_name"] = table["area"].map(case.area)
+    table["index_2005"] = (100 + table["rel_change_pct"]).astype("Float64")
+    for r in table[table["area"] == case.rid].to_dict("records"):
+        for measure, value in (("abs-change", r["abs_change"]), ("rel-change-pct", r["rel_change_pct"])):
+            if value is pd.NA or pd.isna(value):
+                continue
+            case.findings.record(f"employment.{case.rid}.{r['industry_id']}.{measure}.{T0}-{T1}", float(value),
+                                 "persons" if measure == "abs-change" else "percent",
+                                 f"{measure.replace('-', ' ')} of employment, {r['industry']}, {case.name}, {T0}-{T1}",
+                                 published=_published(case, case.rid, r["industry_id"], measure, f"{T0}-{T1}", APPENDIX))
+    case.heading(f"Employment by technology group, {T0}–{T1}")
+    total, rest = (_total(table[table["area"] == a]) for a in (case.rid, REST))
+    mine = table[table["area"] == case.rid].set_index("industry_id")
+    theirs = table[table["area"] == REST].set_index("industry_id")
+    faster = [mine.loc[g, "industry"] for g in GROUPS
+              if pd.notna(mine.loc[g, "rel_change_pct"]) and mine.loc[g, "rel_change_pct"] > theirs.loc[g, "rel_change_pct"]]
+    case.say(f"The technology industries of {case.name} employed {number(total['e_t0'])} persons in {T0} and "
+             f"{number(total['e_t1'])} in {T1} ({number(total['rel_change_pct'], 1)} %), against "
+             f"{number(rest['rel_change_pct'], 1)} % in the rest of the country (Norway without the four towns). "
+             f"Groups that grew faster than in the rest of the country: {', '.join(faster) or 'none'}.")
+    for area in (case.rid, REST):
+        # the sum of the seven printed groups; the table's own printed total is reproduced from its printed
+        # totals below (where it differs from the sum of its rows, the errata say so)
+        case.findings.record(f"employment.{area}.tech-total.rel-change-pct.{T0}-{T1}",
+                             float(total["rel_change_pct"] if area == case.rid else rest["rel_change_pct"]), "percent",
+                             f"Relative change of technology employment (sum of the seven groups), {case.area(area)}, "
+                             f"{T0}-{T1}")
+    wide = mine[["industry", "e_t0", "e_t1", "abs_change", "rel_change_pct"]].join(
+        theirs[["rel_change_pct"]].rename(columns={"rel_change_pct": "rest_rel"}))
+    wide.columns = ["group", f"employed {T0}", f"employed {T1}", "change", "change, %", "rest of Norway, change %"]
+    case.table(wide.reset_index(drop=True), "employment-change", decimals={"change, %": 1, "rest of Norway, change %": 1})
+    rows = case.data["employment"].query("source == @APPENDIX and area in [@case.rid, @REST]")
+    plotted = table[["industry", "area_name", "e_t0", "e_t1", "abs_change", "rel_change_pct", "index_2005"]]
+    fig = plots.compare_dots(plotted, "industry", "index_2005", "area_name",
+                             f"{case.name}: employment {T1} by technology group ({T0} = 100), beside the rest of Norway",
+                             f"Index, {T0} = 100 (log scale)", benchmarks=[case.area(REST)], log=True, reference=100)
+    case.figure(fig, "employment-index-by-group", citation(rows), plotted)
     return table
 
 
-def norway_levels(data: dict[str, pd.DataFrame], year: int, source: str = "Tabell v.3") -> pd.Series:
-    """Norway = the four towns + the rest of the country (appendix Tabell v.3 prints no Norway block)."""
-    emp = data["employment"]
-    sub = emp[(emp["source"] == source) & (emp["year"] == year) & emp["industry_id"].isin(GROUPS)
-              & emp["area"].isin(["tech-towns", "rest-of-norway"])]
-    return sub.groupby("industry_id")["employed"].sum().astype(float)
+# ---------------------------------------------------------------- specialisation
 
 
-def specialisation(case: Case, year: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
-    """Shares, location quotients, Krugman and Hoover against Norway, within technology industries."""
-    lv = _levels(case.data, case.rid, source, (year,))
-    if lv.empty:
-        case.no_data("employment by industry group for the specialisation measures",
-                     "employment by industry group for the region and Norway")
+def specialisation(case: Case, year: int = T1) -> pd.DataFrame:
+    """Specialisation within the technology industries: the group's share of the town's technology
+    employment relative to its share of Norway's (a location quotient over the technology industries only)."""
+    if not _has_appendix(case):
         return pd.DataFrame()
-    e_ij = lv[year].reindex(GROUPS).fillna(0).astype(float)
-    e_i = norway_levels(case.data, year, source).reindex(GROUPS).fillna(0)
-    table = pd.DataFrame({
-        "industry_id": GROUPS,
-        "employed": e_ij.values,
-        "share_pct": (100 * ind.shares(e_ij)).round(1).values,
-        "norway_employed": e_i.values,
-        "norway_share_pct": (100 * ind.shares(e_i)).round(1).values,
-        "lq": [round(ind.locq(e_ij[g], e_ij.sum(), e_i[g], e_i.sum()), 2) for g in GROUPS],
-    })
-    k = ind.krugman(ind.shares(e_ij), ind.shares(e_i))
+    e_ij, e_i = levels(case, case.rid, year), norway(case, year)
+    frame = pd.DataFrame({"industry_id": GROUPS, "e_ij": e_ij.values, "e_j": e_ij.sum(), "e_i": e_i.values,
+                          "e": e_i.sum()})
+    frame = ind.locq_frame(frame)
+    frame["industry"] = frame["industry_id"].map(case.industry)
+    frame["share_town_pct"] = 100 * ind.shares(e_ij).values
+    frame["share_norway_pct"] = 100 * ind.shares(e_i).values
+    k = ind.krugman(e_ij, e_i)
     h = ind.hoover(e_ij, e_i)
-    case.say(f"Within the technology industries ({year}), {case.region.name}'s Krugman dissimilarity index against "
-             f"Norway is **{k:.2f}** and the Hoover coefficient **{h:.2f}**. The location quotients compare "
-             "shares of technology-industry employment: the sources print no total employment per municipality, "
-             "so a quotient against all industries cannot be computed.")
-    case.findings.record(f"specialisation.krugman.{year}", round(k, 4), "index", "Krugman index vs Norway, tech industries")
-    case.findings.record(f"specialisation.hoover.{year}", round(h, 4), "index", "Hoover coefficient vs Norway, tech industries")
-    for row in table.to_dict("records"):
-        case.findings.record(f"specialisation.lq.{row['industry_id']}.{year}", row["lq"], "ratio",
-                             f"Location quotient of {row['industry_id']} within tech industries vs Norway")
-    case.table(table, "specialisation")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    sns.barplot(data=named(table), x="industry", y="lq", ax=ax, color=sns.color_palette()[0])
-    rotate(ax)
-    ax.axhline(1, color="grey", lw=0.8)
-    ax.set(title=f"{case.region.name}: location quotients vs Norway, {year}", xlabel="industry group",
-           ylabel="location quotient (1 = Norway's structure)")
-    rows = case.data["employment"].query("source == @source and year == @year")
-    case.figure(fig, "location-quotients", citation(rows))
-    return table
+    case.heading("Specialisation within the technology industries")
+    case.say("The sources print no total employment per municipality, so a location quotient against all industries "
+             "cannot be computed. What can be computed is a **specialisation within the technology industries**: each "
+             f"group's share of {case.name}'s technology employment divided by its share of Norway's (Norway = the four "
+             "towns + the rest of the country, Tabell v.3). Above 1: the group weighs more in the town's technology "
+             f"industries than in the country's. The Krugman dissimilarity index of the two structures is "
+             f"**{k:.2f}** (0 = the same structure, 2 = nothing in common) and the Hoover coefficient **{h:.2f}** "
+             "(the share of the town's technology employment that would have to move group to mirror Norway's).")
+    case.findings.record(f"specialisation.krugman.{year}", round(k, 4), "index", "Krugman index vs Norway, technology industries")
+    case.findings.record(f"specialisation.hoover.{year}", round(h, 4), "index", "Hoover coefficient vs Norway, technology industries")
+    for r in frame.to_dict("records"):
+        if r["locq_defined"]:
+            case.findings.record(f"specialisation.quotient.{r['industry_id']}.{year}", round(float(r["locq"]), 4), "ratio",
+                                 f"Share of {case.name}'s technology employment in {r['industry']} relative to Norway's")
+    shown = frame[["industry", "e_ij", "share_town_pct", "e_i", "share_norway_pct", "locq"]].rename(columns={
+        "industry": "group", "e_ij": f"employed {year}", "share_town_pct": "share of the town's tech employment, %",
+        "e_i": f"Norway {year}", "share_norway_pct": "share of Norway's, %", "locq": "specialisation quotient"})
+    shown[f"employed {year}"] = shown[f"employed {year}"].astype("Int64")
+    shown[f"Norway {year}"] = shown[f"Norway {year}"].astype("Int64")
+    case.table(shown, "specialisation", decimals={"specialisation quotient": 2})
+    rows = case.data["employment"].query("source == @APPENDIX and year == @year and area in [@case.rid, 'tech-towns', @REST]")
+    plotted = frame[["industry", "share_town_pct", "share_norway_pct", "locq"]]
+    fig = plots.grouped_bars(plotted.assign(area=case.name), "industry", "locq",
+                             f"{case.name}: specialisation within the technology industries, {year}",
+                             "Share of the town's technology employment ÷ share of Norway's (1 = as in Norway)",
+                             reference=1.0)
+    case.figure(fig, "specialisation", citation(rows), plotted)
+    return frame
 
 
-def shift_share(case: Case, t0: int = 1997, t1: int = 2005, source: str = "Tabell v.3") -> pd.DataFrame:
-    """Classic shift-share of the change t0 -> t1 against Norway (national growth, industry mix, regional shift)."""
-    lv = _levels(case.data, case.rid, source, (t0, t1))
-    if lv.empty or t0 not in lv.columns:
-        case.no_data(f"employment by industry group for {t0} and {t1}", "two years of employment by group")
+# ---------------------------------------------------------------- shift-share
+
+
+def shift_share(case: Case) -> pd.DataFrame:
+    """Shift-share of the change 1997-2005 against the rest of the country, with Norway as sensitivity."""
+    if not _has_appendix(case):
         return pd.DataFrame()
-    e0 = lv[t0].reindex(GROUPS).fillna(0)
-    e1 = lv[t1].reindex(GROUPS).fillna(0)
-    n0 = norway_levels(case.data, t0, source).reindex(GROUPS).fillna(0)
-    n1 = norway_levels(case.data, t1, source).reindex(GROUPS).fillna(0)
-    table = ind.shift(e0, e1, n0, n1).reset_index()
-    case.table(table.round(1), "shift-share")
-    tot = table.select_dtypes("number").sum()
-    for comp in [c for c in table.columns if c not in ("industry_id", "index")]:
-        if pd.api.types.is_numeric_dtype(table[comp]):
-            case.findings.record(f"shift-share.{comp}.{t0}-{t1}", round(float(tot[comp]), 2), "persons",
-                                 f"Shift-share total of {comp}, {t0}-{t1}, vs Norway")
+    e0, e1 = levels(case, case.rid, T0), levels(case, case.rid, T1)
+    n0, n1 = norway(case, T0), norway(case, T1)
+    try:
+        main = ind.shift_rest(e0, e1, n0, n1)
+        alt = ind.shift(e0, e1, n0, n1)
+    except UndefinedIndicator as exc:
+        case.say(f"No shift-share: {exc}.")
+        return pd.DataFrame()
+    case.heading(f"Shift-share, {T0}–{T1}")
+    tot, tot_alt = main.sum(), alt.sum()
+    beat = [case.industry(g) for g in GROUPS if main.loc[g, "regional_shift"] > 0.5]
+    growth = 100 * ((n1 - e1).sum() / (n0 - e0).sum() - 1)
+    case.say(f"The change in each group split into what a rest-of-country trend would have given (*national share*: "
+             f"the technology industries of Norway without {case.name} grew {growth:.1f} %), the group's own national "
+             "trend against that (*industry mix*) and the town's difference from its group's national trend "
+             "(*regional shift*). The reference total is the technology industries, since the sources print no total "
+             f"employment per municipality. Over all groups: actual change {tot['actual_change']:+,.0f}, national share "
+             f"{tot['national_share']:+,.0f}, industry mix {tot['industry_mix']:+,.0f}, regional shift "
+             f"{tot['regional_shift']:+,.0f} persons. Groups that beat their national trend: {', '.join(beat) or 'none'}. "
+             f"With Norway including {case.name} as the reference (the classic form), the regional shift is "
+             f"{tot_alt['regional_shift']:+,.0f}.")
+    for comp in ("national_share", "industry_mix", "regional_shift"):
+        case.findings.record(f"shift-share.rest-of-country.{comp}.{T0}-{T1}", round(float(tot[comp]), 2), "persons",
+                             f"Shift-share against Norway without {case.name}: {comp.replace('_', ' ')}, {T0}-{T1}")
+        case.findings.record(f"shift-share.norway.{comp}.{T0}-{T1}", round(float(tot_alt[comp]), 2), "persons",
+                             f"Shift-share against Norway including {case.name}: {comp.replace('_', ' ')}, {T0}-{T1}")
+    table = main.reset_index().assign(group=lambda f: f["industry_id"].map(case.industry))
+    table["regional_shift_vs_norway"] = alt["regional_shift"].values
+    shown = table[["group", "e_ij_t0", "e_ij_t1", "actual_change", "national_share", "industry_mix", "regional_shift",
+                   "regional_shift_vs_norway"]].rename(columns={
+        "e_ij_t0": f"employed {T0}", "e_ij_t1": f"employed {T1}", "actual_change": "actual change",
+        "national_share": "national share", "industry_mix": "industry mix", "regional_shift": "regional shift",
+        "regional_shift_vs_norway": "regional shift (Norway incl. the town)"})
+    for c in (f"employed {T0}", f"employed {T1}", "actual change"):
+        shown[c] = shown[c].round().astype("Int64")
+    case.table(shown, "shift-share", decimals={c: 0 for c in shown.columns})
+    long = table.melt(id_vars=["group"], value_vars=["national_share", "industry_mix", "regional_shift"],
+                      var_name="component", value_name="persons")
+    long["component"] = long["component"].str.replace("_", " ")
+    fig = plots.grouped_bars(long, "group", "persons", f"{case.name}: shift-share of the change {T0}–{T1}",
+                             f"Persons (reference: Norway without {case.name})", group="component")
+    rows = case.data["employment"].query("source == @APPENDIX and area in [@case.rid, 'tech-towns', @REST]")
+    case.figure(fig, "shift-share", citation(rows), long)
     return table
+
+
+# ---------------------------------------------------------------- firms
 
 
 def firm_size(case: Case) -> pd.DataFrame:
-    fs = case.rows("firm_size")
-    if fs.empty:
-        case.no_data("firm-size structure", "firms and employment by size class")
+    """Employment by firm size in the technology industries, beside the rest of the country (Tabell v.4)."""
+    fs = case.data["firm_size"]
+    fs = fs[(fs["source"] == "Tabell v.4") & (fs["industry_id"] == "tech-total") & (fs["size_class"] != "total")
+            & fs["area"].isin([case.rid, REST]) & fs["employed"].notna()]
+    if fs.empty or (fs["area"] == case.rid).sum() == 0:
+        fs = case.rows("firm_size")
+        if not fs.empty:
+            case.heading("Firm sizes")
+            case.table(fs[["industry_id", "year", "size_class", "firms", "employed", "source"]].assign(
+                size_class=lambda f: f["size_class"].map(SIZE_CLASSES).fillna(f["size_class"]),
+                industry_id=lambda f: f["industry_id"].map(case.industry)).rename(
+                columns={"industry_id": "industry", "size_class": "employees per firm"}), "firm-size")
         return fs
-    case.table(fs[["industry_id", "year", "size_class", "firms", "employed", "source"]], "firm-size")
-    tot = fs[(fs["industry_id"] == "tech-total") & (fs["size_class"] != "total") & fs["employed"].notna()]
-    if not tot.empty:
-        tot = tot[tot["source"] == tot["source"].iloc[0]]
-        fig, ax = plt.subplots(figsize=(7, 4))
-        share = 100 * tot["employed"].astype(float) / tot["employed"].sum()
-        sns.barplot(x=tot["size_class"], y=share.values, ax=ax, color=sns.color_palette()[1])
-        ax.set(title=f"{case.region.name}: employment by firm size, technology industries",
-               xlabel="employees per firm", ylabel="share of employment, %")
-        case.figure(fig, "firm-size", citation(tot))
-        large = share[tot["size_class"].isin(["gt100", "gt99"]).values].sum()
-        case.findings.record("firm-size.large-share", round(float(large), 2), "percent",
-                             "Share of technology-industry employment in firms with more than 100 employed")
+    fs = fs.assign(share_pct=100 * fs["employed"] / fs.groupby("area")["employed"].transform("sum"),
+                   size=fs["size_class"].map(SIZE_CLASSES), area_name=fs["area"].map(case.area))
+    large = fs[(fs["area"] == case.rid) & (fs["size_class"] == "gt100")]["share_pct"].sum()
+    large_rest = fs[(fs["area"] == REST) & (fs["size_class"] == "gt100")]["share_pct"].sum()
+    case.heading("Firm sizes")
+    case.say(f"Firms with 100 or more employees hold {large:.0f} % of {case.name}'s technology employment, against "
+             f"{large_rest:.0f} % in the rest of the country (Tabell v.4, 2005).")
+    case.findings.record("firm-size.large-share", round(float(large), 2), "percent",
+                         "Share of technology employment in firms with 100 or more employees")
+    order = [SIZE_CLASSES[c] for c in ("lt10", "10-29", "30-99", "gt100")]
+    plotted = fs[["size", "area_name", "firms", "employed", "share_pct"]]
+    fig = plots.grouped_bars(plotted, "size", "share_pct", f"{case.name}: technology employment by firm size, 2005",
+                             "Share of technology employment (%)", group="area_name", order=order,
+                             colours={case.area(REST): plots.BENCHMARK_COLOUR}, ylabel="Employees per firm")
+    case.figure(fig, "firm-size", citation(fs), plotted)
     return fs
 
 
 def largest_firms(case: Case) -> pd.DataFrame:
     lf = case.rows("largest_firms")
     if lf.empty:
-        case.no_data("list of the largest firms", "firm-level employment for the region")
         return lf
-    cols = ["rank", "firm", "established_printed", "ownership", "products", "jobs", "jobs_measure", "jobs_year", "source"]
-    table = lf.sort_values(["source", "rank"])[cols]
-    case.table(table, "largest-firms")
+    case.heading("The largest firms")
     for src, g in lf.groupby("source"):
-        case.findings.record(f"largest-firms.sum.{src}", int(g["jobs"].sum()), "jobs",
-                             f"Sum of jobs of the firms listed in {src}")
-    return table
+        g = g.sort_values("rank")
+        jobs = int(g["jobs"].sum())
+        case.findings.record(f"largest-firms.sum.{src}", jobs, "jobs", f"Sum of jobs of the firms listed in {src}")
+        shown = g[["rank", "firm", "established_printed", "ownership", "products", "jobs", "jobs_year"]].rename(
+            columns={"established_printed": "established", "jobs_year": "year"})
+        case.table(shown, f"largest-firms-{src.lower().replace(' ', '-').replace('.', '-')}",
+                   caption=f"{src}: the {len(g)} firms listed, {jobs:,} jobs together")
+    return lf
 
 
 def supplier_locations(case: Case) -> pd.DataFrame:
+    """Where suppliers and customers are, each bar its own 100 % (one denominator per bar)."""
     loc = case.rows("locations", subject=["suppliers", "sales", "purchases"])
     if loc.empty:
-        case.no_data("supplier localisation", "locations of the firms' most important suppliers")
         return loc
-    case.table(loc[["subject", "category", "location", "value", "unit", "n", "source"]], "supplier-locations")
-    pct = loc[loc["unit"].isin(["percent", "percent-of-answers"]) & (loc["category"] != "total")]
-    if not pct.empty:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        sns.barplot(data=pct, x="category", y="value", hue="location", ax=ax, errorbar=None)
-        ax.set(title=f"{case.region.name}: where the suppliers are", xlabel="supplier type",
-               ylabel=f"share, {pct['unit'].iloc[0].replace('-', ' ')}")
-        ax.tick_params(axis="x", rotation=20)
-        case.figure(fig, "supplier-locations", citation(pct))
+    case.heading("Suppliers and markets")
+    for (subject, unit, source), g in loc.groupby(["subject", "unit", "source"]):
+        g = g[g["category"] != "total"].assign(location_name=lambda f: f["location"].map(LOCATIONS).fillna(f["location"]),
+                                               type=lambda f: f["category"].str.replace("-", " "))
+        n = g["n"].dropna()
+        n_text = f"n = {int(n.iloc[0])} firms" if len(n) else "n not printed"
+        if len(g["category"].unique()) >= 1 and len(g["location"].unique()) >= 2:
+            fig = plots.location_bars(g, "type", "location_name", "value",
+                                      f"{case.name}: where the {subject} are ({source}, {n_text})",
+                                      location_order=[LOCATIONS.get(x, x) for x in dict.fromkeys(g["location"])],
+                                      xlabel=f"Share of each type's {unit.replace('-', ' ')} (%), each bar 100 %")
+            case.figure(fig, f"{subject}-locations-{source.lower().replace(' ', '-').replace('.', '-').replace('§', 's')}",
+                        citation(g), g[["type", "location_name", "value", "unit", "n"]])
+        else:
+            case.table(g[["type", "location_name", "value", "unit", "n", "source"]], f"{subject}-locations")
     return loc
 
 
 def firm_dynamics(case: Case) -> pd.DataFrame:
+    """Firms established and closed 1998-2005 against Norway, with the rates the appendix prints."""
     fd = case.data["firm_dynamics"]
     mine = fd[fd["area"] == case.rid]
     if mine.empty:
-        case.no_data("firm dynamics (entries, exits)", "firms established and closed by industry and year")
         return mine
-    ref = fd[(fd["area"] == "norway") & fd["source"].isin(mine["source"].unique())]
-    both = pd.concat([mine, ref], ignore_index=True)
-    both = both.assign(net=both["established"] - both["closed"])
-    case.table(both[["area", "industry_id", "period_start", "period_end", "firms_end", "established", "closed", "net",
-                     "source"]], "firm-dynamics")
-    for row in mine.to_dict("records"):
-        if pd.notna(row["established"]) and pd.notna(row["closed"]):
-            case.findings.record(f"dynamics.net.{row['industry_id']}.{row['source']}",
-                                 int(row["established"] - row["closed"]), "firms",
-                                 f"Net change in firms (established - closed), {row['industry_id']}, {row['source']}")
-    return both
-
-
-
-
-def reported_indicators(case: Case, topics: list[str] | None = None) -> pd.DataFrame:
-    ind_ = case.rows("indicators")
-    if topics:
-        ind_ = ind_[ind_["topic"].isin(topics)]
-    if ind_.empty:
-        return ind_
-    cols = ["topic", "indicator", "category", "period", "value", "unit", "qualifier", "description", "source", "lines"]
-    case.table(ind_[cols], "reported-indicators")
-    return ind_
-
-
-def targets(case: Case) -> pd.DataFrame:
-    t = case.rows("targets")
-    if t.empty:
-        return t
-    case.table(t[["indicator", "target_value", "target_unit", "target_year", "target_text", "status", "status_value",
-                  "status_period", "source", "lines"]], "targets")
-    return t
-
-
+    case.heading("Firm dynamics, 1998–2005")
+    pv = case.data["published_values"]
+    rows = []
+    for r in fd[fd["area"].isin([case.rid, "norway"]) & fd["source"].isin(mine["source"].unique())].to_dict("records"):
+        if any(pd.isna(r[k]) for k in ("established", "closed")):
+            continue
+        rec = {"area": case.area(r["area"]), "group": case.industry(r["industry_id"]), "source": r["source"],
+               "firms 2005": r["firms_end"], "established": r["established"], "closed": r["closed"],
+               "net": int(r["established"] - r["closed"])}
+        for measure, col in (("entry-rate-pct", "printed entry rate, %"), ("turbulence", "printed turbulence, %")):
+            hit = pv[(pv["area"] == r["area"]) & (pv["industry_id"] == r["industry_id"]) & (pv["measure"] == measure)
+                     & (pv["source"] == r["source"])]
+            rec[col] = float(hit["value"].iloc[0]) if len(hit) else None
+        if pd.notna(r["firms_end"]):
+            rec["stock-flow base 1998"] = int(ind.stock_flow_start(r["firms_end"], r["established"], r["closed"]))
+        rows.append(rec)
+        if r["area"] == case.rid:
+            case.findings.record(f"dynamics.net.{r['industry_id']}.{r['source']}", int(r["established"] - r["closed"]),
+                                 "firms", f"Net change in firms (established - closed), {rec['group']}, {r['source']}")
+    table = pd.DataFrame(rows)
+    case.say("The appendix prints entry rates and turbulence as shares of the 1998 stock of firms, but not the stock "
+             "itself. The stock-flow identity (firms in 2005 − established + closed) gives a benchmark for it; firms "
+             "that move or change industry break the identity, so the rates implied by the printed numbers are "
+             "checked as intervals in the reproduction table below.")
+    for c in ("firms 2005", "established", "closed", "net", "stock-flow base 1998"):
+        if c in table:
+            table[c] = table[c].astype("Int64")
+    case.table(table, "firm-dynamics", decimals={"printed entry rate, %": 0, "printed turbulence, %": 0})
+    shown_groups = [case.industry(g) for g in [*GROUPS, "tech-total", "core"]]
+    plotted = table.dropna(subset=["printed entry rate, %"])
+    plotted = plotted[plotted["group"].isin(shown_groups)]
+    if not plotted.empty and plotted["area"].nunique() > 1:
+        fig = plots.compare_dots(plotted, "group", "printed entry rate, %", "area",
+                                 f"{case.name}: firms established 1998–2005 per 100 firms of 1998, beside Norway",
+                                 "Entry rate (% of the 1998 stock, log scale)", benchmarks=[case.area("norway")], log=True)
+        case.figure(fig, "entry-rates", citation(mine), plotted)
+    return table
 
 
 def value_chains(case: Case) -> pd.DataFrame:
     """The value chains the source describes, stage by stage, with the region's position marked."""
     vc = case.rows("value_chain")
     if vc.empty:
-        case.no_data("value-chain description", "a description of the chain from raw materials to end customers")
         return vc
-    chains = list(dict.fromkeys(vc["chain"]))
-    fig, axes = plt.subplots(len(chains), 1, figsize=(11, 1.9 * len(chains) + 0.6), squeeze=False)
-    palette = sns.color_palette()
-    for ax, chain in zip(axes[:, 0], chains):
-        steps = vc[vc["chain"] == chain].sort_values("step")
-        for x, r in enumerate(steps.to_dict("records")):
-            here = bool(r["region_position"]) if pd.notna(r["region_position"]) else False
-            label = r["stage"] + (f"\n({r['actors'].replace(';', ', ')})" if pd.notna(r["actors"]) else "")
-            ax.text(x, 0, "\n".join(__import__("textwrap").wrap(label, 18)), ha="center", va="center", fontsize=7,
-                    bbox={"boxstyle": "round", "fc": palette[2] if here else "white", "ec": "0.4",
-                          "alpha": 0.5 if here else 1})
-            if x:
-                ax.annotate("", xy=(x - 0.42, 0), xytext=(x - 0.58, 0), arrowprops={"arrowstyle": "->", "color": "0.4"})
-        ax.set(xlim=(-0.6, len(steps) - 0.4), ylim=(-1, 1), yticks=[], xticks=range(len(steps)),
-               xticklabels=[str(s) for s in steps["step"]], xlabel="stage (upstream → downstream)", ylabel=chain,
-               title=f"{case.region.name}: {chain.replace('-', ' ')} value chain (shaded: the region's firms)")
-        ax.grid(False)
-    fig.tight_layout()
-    case.figure(fig, "value-chains", citation(vc))
-    case.table(vc[["chain", "step", "stage", "term_no", "actors", "region_position", "source", "lines"]], "value-chains")
-    for chain in chains:
+    case.heading("Position in the value chain")
+    case.say("Figures 6.1 and 6.2 of the NIBR report were lost in the text extraction; the chains are redrawn here "
+             "from the report's own description of them, the stages where the region's firms work shaded.")
+    fig = plots.value_chain(vc, f"{case.name}: the value chains and the region's position")
+    case.figure(fig, "value-chains", citation(vc), vc[["chain", "step", "stage", "actors", "region_position"]])
+    for chain in dict.fromkeys(vc["chain"]):
         steps = vc[(vc["chain"] == chain) & vc["region_position"].fillna(False)]
         case.findings.record(f"value-chain.{chain}.stages-in-region", int(len(steps)), "count",
                              f"Stages of the {chain} chain where the source places the region's firms")
     return vc
 
 
-NOTEBOOK = "production-system"
+def case_material(case: Case) -> pd.DataFrame:
+    """The clusters, key firms and strengths the case material names, as a short cited list."""
+    cc = case.rows("case_content", section="production-system")
+    if cc.empty:
+        return cc
+    case.heading("Clusters, key firms and strengths in the case material")
+    lines = []
+    for kind, g in cc.groupby("kind", sort=False):
+        lines.append(f"**{kind.replace('-', ' ').capitalize()}**")
+        lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
+    case.say("\n".join(lines))
+    return cc
 
 
-def open_case(region: str, output_dir: str = "", data=None) -> Case:
-    return _open_case(region, output_dir, NOTEBOOK, data)
+def conclusion(case: Case) -> None:
+    """The chapter's conclusion, from the results above."""
+    got = {r["id"]: r["value"] for r in case.findings.records()}
+    key = f"employment.{case.rid}.tech-total.rel-change-pct.{T0}-{T1}"
+    if key not in got:
+        return
+    rest = got.get(f"employment.{REST}.tech-total.rel-change-pct.{T0}-{T1}")
+    shift_total = got.get(f"shift-share.rest-of-country.regional_shift.{T0}-{T1}")
+    k = got.get(f"specialisation.krugman.{T1}")
+    case.heading("Conclusion")
+    text = (f"{case.name}'s technology industries changed by {got[key]:+.1f} % between {T0} and {T1}, against "
+            f"{rest:+.1f} % in the rest of the country. ")
+    if shift_total is not None:
+        text += (f"Against the trend of the rest of the country, the town's regional shift adds up to "
+                 f"{shift_total:+,.0f} persons: " + ("the town's groups did better than their national trends. "
+                                                     if shift_total > 0 else "the town's groups did worse than their national trends. "))
+    if k is not None:
+        text += f"Its technology structure differs from Norway's with a Krugman index of {k:.2f}."
+    case.say(text)
