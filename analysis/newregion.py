@@ -60,7 +60,7 @@ def _registry_row(header: list[str], region_id: str, name: str, kind: str, numbe
     counties = sorted({r.county for r in rows})
     row = {col: "" for col in header}
     row.update({
-        "region_id": region_id, "name": name, "kind": kind, "case": "true",
+        "region_id": region_id, "name": name, "kind": kind, "case": "true", "presentation": "case-study",
         "municipality_numbers": ";".join(numbers), "municipality_vintage": str(vintage),
         "county": counties[0] if len(counties) == 1 else "", "reference_areas": "norway",
         "documents": USER_REGISTRY,

@@ -42,7 +42,7 @@ from analysis.data import fields, resource_descriptor
 from analysis.indicators import base_interval, stock_flow_start
 
 REF_RE = re.compile(r"([a-z_]+)\[([^\]]*)\](?:\.([a-z_0-9]+))?")
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv, ast.Pow: operator.pow,
         ast.USub: operator.neg, ast.UAdd: operator.pos}
 # claims.test: comparisons joined by and/or/not over the same references
 _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
