@@ -56,6 +56,8 @@ def check_claims(frame: pd.DataFrame) -> int:
     datasets = load_all()
     bad = 0
     for i, row in enumerate(frame.to_dict("records"), start=2):
+        # empty cells arrive as NaN (pandas >= 3 turns replace("", None) into NaN): treat them as empty
+        row = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
         for ref in REF_RE.finditer(str(row.get("evidence") or "")):
             try:
                 lookup(datasets, ref.group(1), ref.group(2).split(","), ref.group(3), None)
