@@ -56,14 +56,15 @@ def check_claims(frame: pd.DataFrame) -> int:
     datasets = load_all()
     bad = 0
     for i, row in enumerate(frame.to_dict("records"), start=2):
-        for ref in REF_RE.finditer(row["evidence"] if isinstance(row.get("evidence"), str) else ""):
+        # empty cells arrive as NaN (pandas >= 3 turns replace("", None) into NaN): treat them as empty
+        row = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for ref in REF_RE.finditer(str(row.get("evidence") or "")):
             try:
                 lookup(datasets, ref.group(1), ref.group(2).split(","), ref.group(3), None)
             except NotComputable as exc:
                 print(f"EVIDENCE row {i} {row['claim_id']}: {ref.group(0)}: {exc}")
                 bad += 1
-        # empty cells arrive as NaN (pandas 3 reads '' and replaces it with NaN), which is truthy
-        test, why = (v if isinstance(v, str) and v.strip() else None for v in (row.get("test"), row.get("untestable")))
+        test, why = row.get("test"), row.get("untestable")
         if test:
             try:
                 print(f"TEST   row {i} {row['claim_id']}: {'supported' if evaluate_test(test, datasets) else 'CONTRADICTED'}")
