@@ -62,7 +62,8 @@ def check_claims(frame: pd.DataFrame) -> int:
             except NotComputable as exc:
                 print(f"EVIDENCE row {i} {row['claim_id']}: {ref.group(0)}: {exc}")
                 bad += 1
-        test, why = row.get("test"), row.get("untestable")
+        # empty cells may come back as NaN (pandas string columns): treat anything but a non-blank string as empty
+        test, why = (v if isinstance(v, str) and v.strip() else None for v in (row.get("test"), row.get("untestable")))
         if test:
             try:
                 print(f"TEST   row {i} {row['claim_id']}: {'supported' if evaluate_test(test, datasets) else 'CONTRADICTED'}")
