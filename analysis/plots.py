@@ -149,7 +149,7 @@ def _legend_beside(ax, title: str | None = None) -> None:
                   fontsize="small", title_fontsize="small")
 
 
-def _title(ax, text: str, width: int = 72) -> None:
+def _title(ax, text: str, width: int = 60) -> None:
     ax.set_title(textwrap.fill(text, width), loc="left")
 
 
@@ -313,13 +313,15 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
 
 
 def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, title: str, normalise: bool = True,
-                  location_order=None, xlabel: str | None = None, ax=None):
+                  location_order=None, xlabel: str | None = None, legend_title: str = "Location", bar_order=None, ax=None):
     """Stacked horizontal bars: the distribution over locations of each ``bar`` (e.g. supplier type).
 
     With ``normalise`` each bar is scaled to 100 % of its own total, so bars with different N
     compare (one denominator per bar); otherwise values are stacked as given.
     """
     wide = frame.pivot_table(index=bar, columns=location, values=value, aggfunc="sum", sort=False).fillna(0)
+    if bar_order is not None:
+        wide = wide.reindex([b for b in bar_order if b in wide.index])
     if location_order is not None:
         wide = wide[[c for c in location_order if c in wide.columns]]
     if normalise:
@@ -336,59 +338,115 @@ def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, titl
         ax.barh(labels, wide[col], left=left, color=colour, label=str(col))
         left += wide[col]
     ax.invert_yaxis()
-    _legend_beside(ax, "Location")
+    _legend_beside(ax, legend_title)
     _title(ax, title)
     ax.set(xlabel=xlabel or ("Share of the bar's total (%)" if normalise else value),
            ylabel=bar.replace("_", " ").capitalize())
     return fig
 
 
-def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "label", group: str = "role",
-            layout: str = "bipartite", ax=None):
-    """Actors (nodes) and their links (edges: columns ``source``, ``target``), coloured by ``group``.
+def _chain_layout(graph, chain: list[str], chain_edges: list[tuple], bands: dict[str, int]) -> dict:
+    """Positions for a value chain: the chain stages in their generations from left to right, the
+    other actors in horizontal bands (above: +1, below: -1, right of the chain: 0), each near the
+    mean position of the stages it serves, spaced so that labels do not collide."""
+    import networkx as nx
 
-    ``layout`` is ``bipartite`` (the first group left, the others right) or ``spring``
-    (networkx's force-directed layout with a fixed seed). Drawn with networkx; no axes scales.
+    core = nx.DiGraph(chain_edges)
+    core.add_nodes_from(chain)
+    pos = {n: (3.0 * x, 1.2 * (k - (len(gen) - 1) / 2))
+           for x, gen in enumerate(nx.topological_generations(core)) for k, n in enumerate(sorted(gen, key=chain.index))}
+    right = max(x for x, _ in pos.values()) + 3.0
+    wanted = {}
+    for _ in range(2):  # actors linked only to other actors follow them
+        for n in graph.nodes:
+            if n in pos:
+                continue
+            xs = [pos[m][0] if m in pos else wanted.get(m) for m in graph.neighbors(n)]
+            xs = [x for x in xs if x is not None]
+            wanted[n] = sum(xs) / len(xs) if xs else None
+    by_band: dict[int, list] = {}
+    for n, band in bands.items():
+        if n not in pos:
+            by_band.setdefault(band, []).append(n)
+    for band, members in by_band.items():
+        members.sort(key=lambda n: (wanted.get(n) is None, wanted.get(n) or 0.0, n))
+        x_prev = -1e9
+        for k, n in enumerate(members):
+            if band == 0:
+                pos[n] = (right, 1.6 * (k - (len(members) - 1) / 2))
+                continue
+            x = max(wanted.get(n) if wanted.get(n) is not None else x_prev + 1.6, x_prev + 1.6)
+            pos[n] = (x, band * (2.2 + 0.9 * (k % 2)))
+            x_prev = x
+    return pos
+
+
+def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "label", group: str = "role",
+            layout: str = "bipartite", chain: list[str] | None = None, left_groups=None, bands: dict | None = None,
+            ax=None):
+    """Actors (nodes: ``node_id``, ``label``, ``group``) and their links (edges: ``source``, ``target``).
+
+    ``layout``: ``bipartite`` (the ``left_groups`` in a column on the left, the others on the right)
+    or ``chain`` (the ``chain`` stages from upstream to downstream with dark arrows, every other actor
+    in a band above, below or right of the chain by its ``group`` -- ``bands`` maps a group to +1,
+    -1 or 0 -- near the stages it serves). Colour = ``group``. Drawn with networkx; no axes scales.
     """
     import networkx as nx
 
     graph = nx.Graph()
-    for row in nodes.to_dict("records"):
-        graph.add_node(row["node_id"], **row)
-    graph.add_edges_from(edges[["source", "target"]].itertuples(index=False, name=None))
+    graph.add_nodes_from(nodes["node_id"])
+    graph.add_edges_from(e for e in edges[["source", "target"]].itertuples(index=False, name=None)
+                         if e[0] in graph and e[1] in graph)
     groups = list(dict.fromkeys(nodes[group]))
     colours = dict(zip(groups, sns.color_palette(PALETTE, len(groups))))
-    if layout == "bipartite":
-        left = nodes.loc[nodes[group] == groups[0], "node_id"].tolist()
-        pos = nx.bipartite_layout(graph, left, align="vertical")
+    chain_edges = [e for e in edges[["source", "target"]].itertuples(index=False, name=None)
+                   if chain and e[0] in chain and e[1] in chain]
+    if layout == "chain":
+        node_band = {r["node_id"]: (bands or {}).get(r[group], -1) for r in nodes.to_dict("records")}
+        pos = _chain_layout(graph, chain or [], chain_edges, node_band)
+        span = max(x for x, _ in pos.values()) - min(x for x, _ in pos.values())
+        size = (min(16, 3 + 0.55 * span), 7.0)
     else:
-        pos = nx.spring_layout(graph, seed=7)
+        left = nodes.loc[nodes[group].isin(left_groups or groups[:1]), "node_id"].tolist()
+        right = [n for n in nodes["node_id"] if n not in left]
+        pos = {n: (0.0, -i * (len(right) / max(len(left), 1))) for i, n in enumerate(left)}
+        pos.update({n: (1.0, -float(i)) for i, n in enumerate(right)})
+        size = (10, 0.42 * max(len(nodes), 10))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(nodes), 8)))
+        fig, ax = plt.subplots(figsize=size)
     fig = ax.figure
-    nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="0.6")
+    others = [e for e in graph.edges if e not in chain_edges and e[::-1] not in chain_edges]
+    same_column = [e for e in others if layout != "chain" and pos[e[0]][0] == pos[e[1]][0]]
+    nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="0.7", width=0.8, edgelist=[e for e in others if e not in same_column])
+    if same_column:  # an arc beside the column, so the link does not run through the nodes between
+        nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="0.7", width=0.8, edgelist=same_column, arrows=True,
+                               arrowstyle="-", connectionstyle="arc3,rad=-0.6", node_size=260)
+    if chain_edges:
+        nx.draw_networkx_edges(nx.DiGraph(chain_edges), pos, ax=ax, edge_color="0.15", width=2.4, arrows=True,
+                               arrowsize=18, node_size=500)
     for g in groups:
         ids = nodes.loc[nodes[group] == g, "node_id"].tolist()
-        nx.draw_networkx_nodes(graph, pos, nodelist=ids, node_color=[colours[g]], node_size=380, ax=ax, label=g)
-    nx.draw_networkx_labels(graph, pos, labels={r["node_id"]: textwrap.fill(str(r[label]), 22)
-                                                for r in nodes.to_dict("records")}, font_size=7, ax=ax)
-    _title(ax, title)
-    ax.set_axis_off()
+        nx.draw_networkx_nodes(graph, pos, nodelist=ids, node_color=[colours[g]], node_size=260 if g != "core chain stage" else 500,
+                               ax=ax, label=str(g))
+    for r in nodes.to_dict("records"):
+        x, y = pos[r["node_id"]]
+        if layout == "chain":
+            ax.text(x, y + (0.42 if y >= 0 else -0.42), textwrap.fill(str(r[label]), 18), ha="center",
+                    va="bottom" if y >= 0 else "top", fontsize=7)
+        else:
+            ha = "right" if x == 0.0 else "left"
+            ax.text(x + (-0.03 if ha == "right" else 0.03), y, textwrap.fill(str(r[label]), 30), ha=ha, va="center",
+                    fontsize=7)
+    _title(ax, title, 95)
     ax._analysis_unlabelled = True
-    ax.axison = True
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.grid(False)
+    ax.margins(x=0.35 if layout != "chain" else 0.06, y=0.18)
     _legend_beside(ax, group.replace("_", " ").capitalize())
     return fig
-
-
-__all__ = [
-    "DOC_SHORT_NAMES", "FigureError", "check_figure", "compare_dots", "grouped_bars", "location_bars", "network", "rank_dots",
-    "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline", "value_chain",
-]
 
 
 def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, title: str, xlabel: str,
@@ -449,4 +507,38 @@ def value_chain(steps: pd.DataFrame, title: str):
         ax.grid(False)
     fig.suptitle(title + " (shaded: stages where the region's firms work)", x=0.01, ha="left", fontweight="bold",
                  fontsize="medium")
+    return fig
+
+
+VERDICT_COLOURS = {"yes": "#4daf4a", "operative": "#4daf4a", "+": "#4daf4a", "(+)": "#a6d96a", "partly": "#fee08b",
+                   "potential": "#fee08b", "0": "#e0e0e0", "latent": "#fdae61", "(-)": "#fdae61", "no": "#d73027",
+                   "-": "#d73027"}
+
+
+def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: str, row_order=None,
+                 column_order=None, note: str | None = None):
+    """A grid of categorical verdicts (rows: e.g. towns, columns: criteria), each cell coloured by its
+    verdict and labelled with it; empty cells stay white. ``note`` (a column) adds a small mark under the verdict."""
+    rows = list(row_order) if row_order is not None else list(dict.fromkeys(frame[row]))
+    cols = list(column_order) if column_order is not None else list(dict.fromkeys(frame[column]))
+    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 2.5, 0.62 * len(rows) + 2.2))
+    cells = frame.set_index([row, column])
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            v = cells[value].get((r, c)) if (r, c) in cells.index else None
+            v = None if v is None or pd.isna(v) else str(v)
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, fc=VERDICT_COLOURS.get(v, "white"), ec="white", lw=2))
+            extra = cells[note].get((r, c)) if note and (r, c) in cells.index else None
+            label = (v or "") + (f"\n{extra}" if extra is not None and not pd.isna(extra) and str(extra) else "")
+            ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize="small")
+    ax.set_xlim(0, len(cols))
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks([j + 0.5 for j in range(len(cols))], _wrap(cols, 14), fontsize="x-small")
+    ax.xaxis.tick_top()
+    ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    _title(ax, title, 90)
+    ax.set(xlabel="Criterion or component", ylabel="Town")
     return fig

@@ -10,8 +10,8 @@ from analysis import plots
 from analysis import survey as sv
 from analysis.regions import get_region
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, LOCATIONS, SECTION_TITLES, TOWNS, Study, citation, open_study as _open_study, reproduce_published,
-    synthesis,
+    GROUPS, LOCATIONS, SECTION_TITLES, TOWNS, Study, citation, claims_of, open_study as _open_study,
+    reproduce_published, synthesis,
 )
 from analysis.survey import InsufficientData
 
@@ -197,3 +197,72 @@ def dynamics_matrix(study: Study) -> pd.DataFrame:
               f"sign agrees for {agree_e} of {len(table)} towns, the new-firm sign for {agree_f} of {len(table)}. The "
               "innovation and profitability columns rest on survey and accounts data the report does not print.")
     return study.table(table, "fig8-1-dynamics")
+
+
+def _claims(study: Study, sections=("comparison",)) -> pd.DataFrame:
+    cl = claims_of(study, sections[0])
+    for s in sections[1:]:
+        cl = pd.concat([cl, claims_of(study, s)], ignore_index=True)
+    return cl[cl["region_id"].isin(_towns(study))]
+
+
+# Cooke's criteria for a regional innovation system as the report lists them (§4.5, lines 4058-4065)
+COOKE = {1: "Cooperating firms", 2: "Cooperation with knowledge organisations", 3: "Local support organisations"}
+COMPONENTS = {"employment": "Employment vs the country", "innovation rates": "Innovation rates",
+              "new-firm rates": "New-firm rates", "profitability": "Profitability"}
+
+
+def _criterion(r: dict) -> str:
+    """A short column name for a verdict: 'Cooperating firms (Cooke 1)', 'New-firm rates' ..."""
+    if r["kind"] == "cluster-verdict":
+        return "Cluster verdict (ch. 9)"
+    sub = str(r["subkind"] or "")
+    if "Cooke criterion" in sub:
+        k = int(sub.split("criterion")[-1].strip(" )"))
+        return f"{COOKE.get(k, sub.split(' (')[0])} (Cooke {k})"
+    head = sub.split(" (")[0]
+    for key, name in COMPONENTS.items():
+        if head.startswith(key):
+            return name
+    return head
+
+
+def matrix(study: Study) -> pd.DataFrame:
+    """Chapter 8-9 as a comparative matrix of the four towns: the report's verdicts (cluster, Cooke's
+    regional-innovation-system criteria, Figur 8.1's dynamic components) and, in words, the production
+    system, the main barriers and the policy needs, each cell with its citation."""
+    cl = _claims(study, ("comparison", "policy"))
+    if cl.empty:
+        return cl
+    study.heading("The four towns compared: the report's verdicts")
+    verdicts = cl[cl["kind"].isin(["cluster-verdict", "ris-criterion", "dynamic-component"]) & cl["report_verdict"].notna()]
+    grid = verdicts.assign(town=verdicts["region_id"].map(study.area), criterion=[_criterion(r) for r in verdicts.to_dict("records")],
+                           tested=verdicts["verdict"].map({"supported": "data agree", "contradicted": "data disagree"}))
+    present = set(grid["criterion"])
+    order = [c for c in ["Cluster verdict (ch. 9)", *[f"{v} (Cooke {k})" for k, v in COOKE.items()], *COMPONENTS.values()]
+             if c in present] + sorted(present - {"Cluster verdict (ch. 9)", *COMPONENTS.values(),
+                                                  *[f"{v} (Cooke {k})" for k, v in COOKE.items()]})
+    study.say("Each cell is the report's own verdict (chapters 8 and 9): the cluster verdict, Cooke's criteria for a "
+              "regional innovation system (yes / partly / no), and the signs of Figur 8.1 against the country "
+              "(+ substantially better, (+) somewhat better, 0 the same, − worse). Where the appendix allows a "
+              "recomputation, the cell says whether the printed data agree.")
+    fig = plots.verdict_grid(grid, "town", "criterion", "report_verdict",
+                             "The technology towns in the report's verdicts (NIBR-rapport 2005:11, ch. 8–9)",
+                             row_order=[study.area(t) for t in _towns(study)], column_order=order, note="tested")
+    study.figure(fig, "comparative-verdicts", citation(verdicts),
+                 grid[["town", "criterion", "report_verdict", "verdict", "source", "lines"]])
+    words = cl[cl["kind"].isin(["cluster-type", "production-system", "barrier", "policy-diagnosis", "policy-recommendation"])]
+    aspect = {"cluster-type": "how the cluster grew", "production-system": "production system", "barrier": "main barriers",
+              "policy-diagnosis": "policy needs", "policy-recommendation": "policy needs"}
+    rows = []
+    for (town, kind), g in words.groupby(["region_id", words["kind"].map(aspect)], sort=False):
+        first = g.iloc[0]
+        more = f" (+{len(g) - 1} more)" if len(g) > 1 else ""
+        rows.append({"town": study.area(town), "aspect": kind,
+                     "the report": f"{first['claim']} ({first['source']}, lines {first['lines']}){more}"})
+    if not rows:
+        return grid
+    table = pd.DataFrame(rows).pivot_table(index="aspect", columns="town", values="the report", aggfunc="first")
+    study.heading("The four towns compared: in the report's words")
+    study.table(table.reindex(columns=[study.area(t) for t in _towns(study)]).reset_index(), "comparative-matrix")
+    return grid

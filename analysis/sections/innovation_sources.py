@@ -196,3 +196,45 @@ def case_material(case: Case) -> pd.DataFrame:
     case.heading("Innovation sources in the case material")
     case.say("\n".join(f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in cc.to_dict("records")))
     return cc
+
+
+RESPONSES = {"very-important": "very important", "somewhat-important": "somewhat important"}
+
+
+def local_actors(case: Case) -> pd.DataFrame:
+    """How the firms rate the actors and institutions of their region (appendix Figur v.21): answers
+    counted per actor, and how the ranking these counts imply compares with the printed ranks."""
+    sc = case.rows("survey_counts", question="local-institutions")
+    if sc.empty:
+        return sc
+    sc = sc.assign(actor=[case.item("local-institutions", i) for i in sc["item_id"]],
+                   answer=sc["response"].map(RESPONSES).fillna("other answers (order of categories uncertain)"))
+    n = int(sc.groupby("item_id")["count"].sum().max())
+    order = sc[sc["response"] == "very-important"].sort_values("count", ascending=False)["actor"].tolist()
+    short = sorted(set(sc["actor"]) - set(sc.loc[sc["response"] == "somewhat-important", "actor"]))
+    case.heading("Local actors and institutions, answers counted (Figur v.21)")
+    case.say(f"Each row counts the {n} firms that rated the actor (of {respondents(case)} respondents): 'very important' "
+             "and 'somewhat important' are the figure's first two answer categories; the order of the other columns "
+             "in the extracted text is uncertain, so they are shown together."
+             + (f" For {', '.join(short)} the extraction keeps only the first count: the rest of the row is not drawn."
+                if short else ""))
+    fig = plots.location_bars(sc, "actor", "answer", "count", f"{case.name}: importance of local actors for the firms' "
+                              f"development (n = {n} firms)", normalise=False,
+                              location_order=[*RESPONSES.values(), "other answers (order of categories uncertain)"],
+                              xlabel="Firms (count)", legend_title="Answer", bar_order=order)
+    case.figure(fig, "local-actors", citation(sc), sc[["actor", "answer", "response", "count", "order_uncertain"]])
+    very = sc[sc["response"] == "very-important"].set_index("item_id")["count"]
+    implied = sv.competition_ranks(very)
+    printed = case.rows("survey_rankings", question="local-institutions", basis="table")
+    for group, g in printed.groupby("firm_group"):
+        ranks = sv.printed_ranks(printed, case.rid, "local-institutions", group)
+        try:
+            res = sv.kendall_tau(implied, ranks)
+        except (InsufficientData, ValueError):
+            continue
+        case.say(f"The ranking implied by the 'very important' counts and the printed ranks of the "
+                 f"{FIRM_GROUPS.get(group, group)} (Tabell 4.6) agree with Kendall's tau-b = **{res.tau:.2f}** over "
+                 f"{res.n_common} common actors (descriptive).")
+        case.findings.record(f"local-institutions.tau.counts.{group}", round(res.tau, 4), "Kendall tau",
+                             f"Agreement of Figur v.21's counts with Tabell 4.6's ranks of {group}")
+    return sc

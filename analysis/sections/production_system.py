@@ -6,6 +6,8 @@ appendix tables v.2-v.6); for the other regions, what their sources hold.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from analysis import indicators as ind
@@ -296,43 +298,70 @@ def supplier_locations(case: Case) -> pd.DataFrame:
     return loc
 
 
+def _printed_rate(case: Case, area: str, industry: str, measure: str, source: str) -> float | None:
+    pv = case.data["published_values"]
+    hit = pv[(pv["area"] == area) & (pv["industry_id"] == industry) & (pv["measure"] == measure) & (pv["source"] == source)]
+    return float(hit["value"].iloc[0]) if len(hit) else None
+
+
+def _dynamics_row(case: Case, r: dict) -> dict:
+    est, closed, end = r["established"], r["closed"], r["firms_end"]
+    rec = {"area": case.area(r["area"]), "group": case.industry(r["industry_id"]), "firms 2005": end,
+           "established": est, "closed": closed, "net": int(est - closed)}
+    entry = _printed_rate(case, r["area"], r["industry_id"], "entry-rate-pct", r["source"])
+    rec["printed entry rate, %"] = entry
+    rec["printed turbulence"] = _printed_rate(case, r["area"], r["industry_id"], "turbulence", r["source"])
+    rec["1998 stock the entry rate allows"] = ""
+    if entry is not None and est > 0:
+        lo, hi = ind.base_interval(est, entry)
+        if not math.isfinite(hi):
+            rec["1998 stock the entry rate allows"] = "none"
+            return _stock_flow_rates(rec, est, closed, end)
+        whole = (math.ceil(lo - 1e-9), math.floor(hi + 1e-9))
+        rec["1998 stock the entry rate allows"] = (str(whole[0]) if whole[0] == whole[1] else
+                                                   f"{whole[0]:,}–{whole[1]:,}" if whole[0] < whole[1] else "none")
+    return _stock_flow_rates(rec, est, closed, end)
+
+
+def _stock_flow_rates(rec: dict, est, closed, end) -> dict:
+    if pd.notna(end):
+        base = ind.stock_flow_start(end, est, closed)
+        rec["stock-flow base 1998"] = int(base)
+        if base > 0:
+            rec["entry rate on that base, %"] = ind.entry_rate(est, base)
+            rec["exit rate, %"] = ind.exit_rate(closed, base)
+            rec["net rate, %"] = ind.net_rate(est, closed, base)
+            rec["turbulence on that base"] = ind.turbulence(est, closed, base)
+    return rec
+
+
 def firm_dynamics(case: Case) -> pd.DataFrame:
-    """Firms established and closed 1998-2005 against Norway, with the rates the appendix prints."""
+    """Firms established and closed 1998-2005 against Norway: the rates the appendix prints, the 1998
+    stocks those rates allow, and the rates on the stock the stock-flow identity implies."""
     fd = case.data["firm_dynamics"]
-    mine = fd[fd["area"] == case.rid]
+    mine = fd[(fd["area"] == case.rid) & fd["established"].notna() & fd["closed"].notna()]
     if mine.empty:
         return mine
-    case.heading("Firm dynamics, 1998–2005")
-    pv = case.data["published_values"]
-    rows = []
-    for r in fd[fd["area"].isin([case.rid, "norway"]) & fd["source"].isin(mine["source"].unique())].to_dict("records"):
-        if any(pd.isna(r[k]) for k in ("established", "closed")):
-            continue
-        rec = {"area": case.area(r["area"]), "group": case.industry(r["industry_id"]), "source": r["source"],
-               "firms 2005": r["firms_end"], "established": r["established"], "closed": r["closed"],
-               "net": int(r["established"] - r["closed"])}
-        for measure, col in (("entry-rate-pct", "printed entry rate, %"), ("turbulence", "printed turbulence, %")):
-            hit = pv[(pv["area"] == r["area"]) & (pv["industry_id"] == r["industry_id"]) & (pv["measure"] == measure)
-                     & (pv["source"] == r["source"])]
-            rec[col] = float(hit["value"].iloc[0]) if len(hit) else None
-        if pd.notna(r["firms_end"]):
-            rec["stock-flow base 1998"] = int(ind.stock_flow_start(r["firms_end"], r["established"], r["closed"]))
-        rows.append(rec)
-        if r["area"] == case.rid:
-            case.findings.record(f"dynamics.net.{r['industry_id']}.{r['source']}", int(r["established"] - r["closed"]),
-                                 "firms", f"Net change in firms (established - closed), {rec['group']}, {r['source']}")
+    source = "Tabell v.6" if (mine["source"] == "Tabell v.6").any() else mine["source"].iloc[0]
+    mine = mine[mine["source"] == source]
+    nat = fd[(fd["area"] == "norway") & (fd["source"] == source) & fd["industry_id"].isin(mine["industry_id"])]
+    rows = [_dynamics_row(case, r) for r in pd.concat([mine, nat]).to_dict("records")]
+    for r in mine.to_dict("records"):
+        case.findings.record(f"dynamics.net.{r['industry_id']}.{r['source']}", int(r["established"] - r["closed"]),
+                             "firms", f"Net change in firms (established - closed), {case.industry(r['industry_id'])}, {r['source']}")
     table = pd.DataFrame(rows)
-    case.say("The appendix prints entry rates and turbulence as shares of the 1998 stock of firms, but not the stock "
-             "itself. The stock-flow identity (firms in 2005 − established + closed) gives a benchmark for it; firms "
-             "that move or change industry break the identity, so the rates implied by the printed numbers are "
-             "checked as intervals in the reproduction table below.")
+    case.heading("Firm dynamics, 1998–2005")
+    case.say(f"{source} prints entry rates and turbulence as shares of the 1998 stock of firms, but not the stock. "
+             "Each printed rate allows a range of stocks; the stock-flow identity (firms in 2005 − established + "
+             "closed) gives another, and firms that move or change industry make the two differ. The rates below "
+             "are recomputed on the stock-flow base beside the printed ones.")
     for c in ("firms 2005", "established", "closed", "net", "stock-flow base 1998"):
         if c in table:
             table[c] = table[c].astype("Int64")
-    case.table(table, "firm-dynamics", decimals={"printed entry rate, %": 0, "printed turbulence, %": 0})
-    shown_groups = [case.industry(g) for g in [*GROUPS, "tech-total", "core"]]
+    case.table(table, "firm-dynamics", decimals={c: 0 for c in table.columns})
+    shown = [case.industry(g) for g in [*GROUPS, "tech-total", "core"]]
     plotted = table.dropna(subset=["printed entry rate, %"])
-    plotted = plotted[plotted["group"].isin(shown_groups)]
+    plotted = plotted[plotted["group"].isin(shown) & (plotted["printed entry rate, %"] > 0)]
     if not plotted.empty and plotted["area"].nunique() > 1:
         fig = plots.compare_dots(plotted, "group", "printed entry rate, %", "area",
                                  f"{case.name}: firms established 1998–2005 per 100 firms of 1998, beside Norway",
@@ -391,3 +420,47 @@ def conclusion(case: Case) -> None:
     if k is not None:
         text += f"Its technology structure differs from Norway's with a Krugman index of {k:.2f}."
     case.say(text)
+
+
+ROLES = {"system-firm": "system firm", "technology-supplier": "technology supplier",
+         "system-or-technology": "system firm or technology supplier", "contract-supplier": "contract supplier",
+         "subcontractor": "subcontractor or service firm", "institution": "institution", "customer": "customer",
+         "other": "other actor"}
+
+
+def networks(case: Case) -> pd.DataFrame:
+    """The networks the chapter draws or describes, as networks: actors coloured by role, links only
+    where the source prints them (a supplier network; a value chain with its support actors around it)."""
+    nodes = case.rows("network_nodes")
+    if nodes.empty:
+        return nodes
+    label = "label_en" if "label_en" in nodes.columns else "label"
+    for network, g in nodes.groupby("network", sort=False):
+        g = g.assign(Role=[("core chain stage" if r["group"] == "core-chain" else ROLES.get(r["role"], r["role"]))
+                                for r in g.to_dict("records")])
+        edges = pd.DataFrame([(r["node_id"], t) for r in g.to_dict("records")
+                              for t in str(r["linked_to"] or "").split(";") if t and t != "<NA>" and pd.notna(r["linked_to"])],
+                             columns=["source", "target"])
+        chain = g.loc[g["group"] == "core-chain", "node_id"].tolist()
+        case.heading(f"The {network.replace(case.rid + '-', '').replace('-', ' ')} network")
+        printed = len(edges)
+        if chain:
+            case.say(f"The core chain (dark arrows, upstream → downstream) with the {len(g) - len(chain)} actors the "
+                     f"chapter places around it; {printed} links are printed in the text, each drawn.")
+            fig = plots.network(g, edges, f"{case.name}: the value chain and the actors around it", label=label,
+                                group="Role", layout="chain", chain=chain,
+                                bands={"institution": 1, "customer": 0, "subcontractor or service firm": -1,
+                                       "technology supplier": -1, "other actor": -1})
+        elif edges.empty:
+            case.say(f"Members ({len(g)}), with no links printed between them: "
+                     + "; ".join(f"{r[label]} ({r['Role']})" for r in g.to_dict("records")) + ".")
+            continue
+        else:
+            left = ["system firm", "technology supplier", "system firm or technology supplier"]
+            case.say(f"{len(g)} actors; the text prints {printed} links between them, and only those are drawn."
+                     + (" The contract suppliers on the right are those that at least two of the firms on the left name "
+                        "among their largest; which firm named which is not printed." if network.endswith("suppliers") else ""))
+            fig = plots.network(g, edges, f"{case.name}: system firms and technology suppliers (left) and their "
+                                f"suppliers (right)", label=label, group="Role", left_groups=left)
+        case.figure(fig, f"network-{network}", citation(g), g[["node_id", label, "Role", "group", "linked_to", "source", "lines"]])
+    return nodes

@@ -1,0 +1,188 @@
+"""The notebook sections on small in-memory data (no papermill): what they compute, record, draw and say."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from analysis import indicators as ind
+from analysis.findings import Findings
+from analysis.regions import Region
+from analysis.sections import base, comparison, innovation_sources, production_system
+
+GROUPS = [f"g{i}" for i in range(1, 8)]
+# a made-up town: synthetic numbers for the test only
+TOWN = {1997: [100, 0, 400, 50, 20, 10, 30], 2005: [120, 0, 380, 40, 60, 10, 45]}
+TOWNS_TOGETHER = {1997: [300, 100, 900, 400, 100, 50, 150], 2005: [320, 120, 850, 380, 250, 40, 200]}
+REST = {1997: [2000, 1500, 1400, 2000, 1800, 600, 2300], 2005: [1900, 1300, 1300, 1800, 4800, 900, 3200]}
+
+
+def _employment() -> pd.DataFrame:
+    rows = [(area, g, year, levels[year][k], "x", "nibr-2005-11", "Tabell v.3", "12225-12300")
+            for area, levels in (("testtown", TOWN), ("tech-towns", TOWNS_TOGETHER), ("rest-of-norway", REST))
+            for year in (1997, 2005) for k, g in enumerate(GROUPS)]
+    df = pd.DataFrame(rows, columns=["area", "industry_id", "year", "employed", "label_printed", "doc", "source", "lines"])
+    return df.astype({"year": "Int64", "employed": "Int64"})
+
+
+def _data(**extra) -> dict[str, pd.DataFrame]:
+    data = {
+        "employment": _employment(),
+        "industries": pd.DataFrame({"industry_id": GROUPS, "label_en": [f"Group {g}" for g in GROUPS]}),
+        "regions": pd.DataFrame({"region_id": ["testtown", "rest-of-norway", "norway"],
+                                 "name": ["Testtown", "Rest of Norway", "Norway"]}),
+        "published_values": pd.DataFrame(columns=["pv_id", "area", "industry_id", "measure", "period", "value",
+                                                  "decimals", "qualifier", "unit", "description", "computed_from",
+                                                  "errata_id", "doc", "source", "lines"]),
+        "claims": pd.DataFrame(columns=["claim_id", "region_id", "section", "kind", "subkind", "claim", "term_no",
+                                        "report_verdict", "evidence", "test", "untestable", "doc", "source", "lines"]),
+        "firm_dynamics": pd.DataFrame(columns=["area", "industry_id", "period_start", "period_end", "firms_end",
+                                               "established", "closed", "doc", "source", "lines"]),
+    }
+    data.update(extra)
+    return data
+
+
+def _case(tmp_path, notebook="production-system", **extra) -> base.Case:
+    region = Region("testtown", "Testtown", "municipality", True, {}, ("nibr-2005-11",), ())
+    return base.Case(notebook, tmp_path, _data(**extra), Findings("testtown", notebook, tmp_path), region=region)
+
+
+def _said(capsys) -> str:
+    return capsys.readouterr().out
+
+
+def test_employment_change_recomputes_and_compares_with_the_rest_of_the_country(tmp_path, capsys):
+    case = _case(tmp_path)
+    table = production_system.employment_change(case)
+    got = {r["id"]: r["value"] for r in case.findings.records()}
+    # g5: 20 -> 60, +40 persons, +200 %; the rest of the country 1800 -> 4800, +166.7 %
+    assert got["employment.testtown.g5.abs-change.1997-2005"] == 40
+    assert got["employment.testtown.g5.rel-change-pct.1997-2005"] == pytest.approx(200.0)
+    # total 610 -> 655: +7.38 %; the rest 11600 -> 15200: +31.03 %
+    assert got["employment.testtown.tech-total.rel-change-pct.1997-2005"] == pytest.approx(100 * 45 / 610)
+    assert got["employment.rest-of-norway.tech-total.rel-change-pct.1997-2005"] == pytest.approx(100 * 3600 / 11600)
+    text = _said(capsys)
+    # faster than the rest: g1 (+20 % vs -5 %), g3 (-5 % vs -7.1 %), g5 (+200 vs +166.7), g7 (+50 vs +39.1); not g4, g6
+    assert "Groups that grew faster than in the rest of the country: Metal products, ICT manufacturing, ICT services, " \
+           "Technical consultancy." in text
+    assert (tmp_path / "figures" / "production-system--employment-index-by-group.png").exists()
+    assert (tmp_path / "figures" / "production-system--employment-index-by-group.csv").exists()
+    assert len(table) == 2 * len(GROUPS)
+
+
+def test_shift_share_uses_the_rest_of_the_country_and_shows_the_classic_form(tmp_path, capsys):
+    case = _case(tmp_path)
+    production_system.shift_share(case)
+    got = {r["id"]: r["value"] for r in case.findings.records()}
+    town0, town1 = pd.Series(TOWN[1997], GROUPS, dtype=float), pd.Series(TOWN[2005], GROUPS, dtype=float)
+    nation0 = pd.Series(TOWNS_TOGETHER[1997], GROUPS, dtype=float) + pd.Series(REST[1997], GROUPS, dtype=float)
+    nation1 = pd.Series(TOWNS_TOGETHER[2005], GROUPS, dtype=float) + pd.Series(REST[2005], GROUPS, dtype=float)
+    # g2 has no employment in the town: its components are 0, which the sums must survive
+    rest = ind.shift_rest(town0, town1, nation0, nation1).sum()
+    classic = ind.shift(town0, town1, nation0, nation1).sum()
+    assert got["shift-share.rest-of-country.regional_shift.1997-2005"] == pytest.approx(round(rest["regional_shift"], 2))
+    assert got["shift-share.norway.regional_shift.1997-2005"] == pytest.approx(round(classic["regional_shift"], 2))
+    assert "With Norway including Testtown as the reference (the classic form)" in _said(capsys)
+
+
+def test_specialisation_is_named_for_what_it_is(tmp_path, capsys):
+    case = _case(tmp_path)
+    frame = production_system.specialisation(case)
+    # g3 in 2005: 380 of the town's 655 against (850 + 1300) of Norway's (2160 + 15200 = 17360)
+    expected = (380 / 655) / (2150 / 17360)
+    assert frame.set_index("industry_id").loc["g3", "locq"] == pytest.approx(expected)
+    text = _said(capsys)
+    assert "specialisation within the technology industries" in text
+    assert "location quotient against all industries cannot be computed" in text
+
+
+def test_reproduce_published_checks_counts_exactly_and_says_which_rule_decided(tmp_path, capsys):
+    pv = pd.DataFrame([
+        # 120 - 100 = 20 exactly: match by the exact rule
+        {"pv_id": "t.g1.abs", "area": "testtown", "industry_id": "g1", "measure": "abs-change", "period": "1997-2005",
+         "value": 20.0, "decimals": 0, "qualifier": "exact", "unit": "persons", "description": "g1 change",
+         "computed_from": "employment[testtown,g1,2005] - employment[testtown,g1,1997]", "errata_id": None,
+         "doc": "nibr-2005-11", "source": "Tabell v.3", "lines": "12225-12300"},
+        # a printed 21 where the counts give 20: a count is exact, so this is a mismatch, not 'within rounding'
+        {"pv_id": "t.g1.bad", "area": "testtown", "industry_id": "g1", "measure": "abs-change", "period": "1997-2005",
+         "value": 21.0, "decimals": 0, "qualifier": "exact", "unit": "persons", "description": "g1 change misprinted",
+         "computed_from": "employment[testtown,g1,2005] - employment[testtown,g1,1997]", "errata_id": None,
+         "doc": "nibr-2005-11", "source": "Tabell v.3", "lines": "12225-12300"},
+    ]).astype({"decimals": "Int64"})
+    case = _case(tmp_path, published_values=pv)
+    table = base.reproduce_published(case, ["testtown"])
+    assert dict(zip(table["printed value"], zip(table["status"], table["rule"]))) == {
+        "g1 change": ("match", "exact"), "g1 change misprinted": ("mismatch", "exact")}
+    assert "1 match, 1 mismatch" in _said(capsys)
+
+
+def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
+    claims = pd.DataFrame([
+        {"claim_id": "testtown-ict-shrinks", "region_id": "testtown", "section": "production-system",
+         "kind": "production-system", "subkind": None, "claim": "ICT manufacturing shrank.", "term_no": "nedgang",
+         "report_verdict": None, "evidence": None, "untestable": None, "doc": "nibr-2005-11", "source": "§4.3",
+         "lines": "3200", "test": "employment[testtown,g3,2005,Tabell v.3] < employment[testtown,g3,1997,Tabell v.3]"},
+        {"claim_id": "testtown-services-shrink", "region_id": "testtown", "section": "production-system",
+         "kind": "production-system", "subkind": None, "claim": "ICT services shrank.", "term_no": "nedgang",
+         "report_verdict": None, "evidence": None, "untestable": None, "doc": "nibr-2005-11", "source": "§4.3",
+         "lines": "3201", "test": "employment[testtown,g5,2005,Tabell v.3] < employment[testtown,g5,1997,Tabell v.3]"},
+        {"claim_id": "testtown-interviews", "region_id": "testtown", "section": "production-system",
+         "kind": "network", "subkind": None, "claim": "Firms cooperate locally.", "term_no": "samarbeid",
+         "report_verdict": None, "evidence": None, "test": None, "untestable": "interview evidence",
+         "doc": "nibr-2005-11", "source": "§4.3", "lines": "3202"},
+    ])
+    case = _case(tmp_path, claims=claims)
+    cl = base.synthesis(case, "production-system")
+    assert dict(zip(cl["claim_id"], cl["verdict"])) == {"testtown-ict-shrinks": "supported",
+                                                         "testtown-services-shrink": "contradicted",
+                                                         "testtown-interviews": "not testable"}
+    assert "3 arguments of the source for this chapter; 2 can be tested against the printed numbers: 1 supported, " \
+           "1 contradicted" in _said(capsys)
+    assert {r["id"]: r["value"] for r in case.findings.records()} == {"claim.testtown-ict-shrinks": 1.0,
+                                                                       "claim.testtown-services-shrink": 0.0}
+
+
+def test_a_chapter_without_material_says_so_once(tmp_path, capsys):
+    case = _case(tmp_path, notebook="innovation-sources")
+    innovation_sources.partner_locations(case)  # no locations for the town: shows nothing
+    assert _said(capsys) == ""
+    case.finish("innovation sources", "a firm survey")
+    text = _said(capsys)
+    assert text.count("hold no material on its innovation sources") == 1 and "a firm survey would fill" in text
+
+
+def test_firm_dynamics_gives_the_stocks_the_printed_rates_allow(tmp_path):
+    fd = pd.DataFrame([{"area": "testtown", "industry_id": "g3", "period_start": 1998, "period_end": 2005,
+                        "firms_end": 31, "established": 6, "closed": 16, "doc": "nibr-2005-11", "source": "Tabell v.6",
+                        "lines": "12391-12470"}]).astype({"firms_end": "Int64", "established": "Int64", "closed": "Int64"})
+    pv = pd.DataFrame([{"pv_id": "v6.testtown.g3.entry", "area": "testtown", "industry_id": "g3", "measure": "entry-rate-pct",
+                        "period": "1998-2005", "value": 17.0, "decimals": 0, "qualifier": "exact", "unit": "pct",
+                        "description": "entry", "errata_id": None, "doc": "nibr-2005-11", "source": "Tabell v.6",
+                        "lines": "12391-12470",
+                        "computed_from": "100 * firm_dynamics[testtown,g3,1998,2005].established / firms in 1998 (not printed)"}])
+    case = _case(tmp_path, firm_dynamics=fd, published_values=pv)
+    row = production_system.firm_dynamics(case).iloc[0]
+    # 6 established at a printed 17 %: stocks 600/17.5 = 34.3 .. 600/16.5 = 36.4 -> 35 or 36 whole firms;
+    # the stock-flow base 31 - 6 + 16 = 41 lies outside: firms moved or changed industry
+    assert row["1998 stock the entry rate allows"] == "35–36"
+    assert row["stock-flow base 1998"] == 41
+    assert row["entry rate on that base, %"] == pytest.approx(100 * 6 / 41)
+
+
+def test_comparison_matrix_shows_the_report_verdicts(tmp_path):
+    claims = pd.DataFrame([{"claim_id": f"v-{t}", "region_id": t, "section": "comparison", "kind": "cluster-verdict",
+                            "subkind": None, "claim": f"{t} is {v}.", "term_no": "klynge", "report_verdict": v,
+                            "evidence": None, "test": None, "untestable": "verdict", "doc": "nibr-2005-11",
+                            "source": "§9.1", "lines": "11350"}
+                           for t, v in (("horten", "operative"), ("halden", "latent"))])
+    study = base.Study("comparison", tmp_path, _data(claims=claims, regions=pd.DataFrame(
+        {"region_id": ["horten", "halden"], "name": ["Horten", "Halden"]})), Findings("cross-region", "comparison", tmp_path),
+        regions=["horten", "halden"])
+    grid = comparison.matrix(study)
+    assert dict(zip(grid["town"], grid["report_verdict"])) == {"Horten": "operative", "Halden": "latent"}
+    assert (tmp_path / "figures" / "comparison--comparative-verdicts.csv").exists()
