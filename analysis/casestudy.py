@@ -20,10 +20,12 @@ from analysis import data as D
 from analysis import indicators as ind
 from analysis import plots
 from analysis import survey as sv
-from analysis.config import OUTPUTS_DIR
+from analysis.config import outputs_dir
+from analysis.data.regions import Region, get_region
+from analysis.errors import NotComputable
 from analysis.findings import Findings, write_table
-from analysis.regions import Region, get_region
-from analysis.reproduce import NotComputable, evaluate, evaluate_interval
+from analysis.names import slugify as _slug
+from analysis.reproduce import evaluate, evaluate_interval
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
 # Short English names of the appendix's seven groups (Tabell v.1-v.6), for figure axes.
@@ -50,10 +52,6 @@ SECTION_TITLES = {
     "innovation_sources": "innovation sources",
     "innovation_barriers": "innovation barriers",
 }
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in str(text).lower()).strip("-")
 
 
 def _say(text: str) -> None:
@@ -168,7 +166,7 @@ def open_case(region: str, output_dir: str | Path = "", notebook: str = "noteboo
               data: dict[str, pd.DataFrame] | None = None) -> Case:
     """Load the validated data and set up the output folder and findings for one region."""
     reg = get_region(region)
-    out = Path(output_dir) if output_dir else OUTPUTS_DIR / region
+    out = Path(output_dir) if output_dir else outputs_dir() / region
     out.mkdir(parents=True, exist_ok=True)
     plots.set_theme()
     datasets = data if data is not None else D.load_all()
@@ -700,13 +698,13 @@ class Study(_Chapter):
 
 def open_study(regions: list[str] | None = None, output_dir: str | Path = "", notebook: str = "comparison",
                data: dict[str, pd.DataFrame] | None = None) -> Study:
-    from analysis.regions import case_regions
+    from analysis.data.regions import case_regions
 
     valid = [r.region_id for r in case_regions()]
     regions = list(regions) if regions else valid
     for r in regions:
         get_region(r)
-    out = Path(output_dir) if output_dir else OUTPUTS_DIR / "cross-region"
+    out = Path(output_dir) if output_dir else outputs_dir() / "cross-region"
     out.mkdir(parents=True, exist_ok=True)
     plots.set_theme()
     datasets = data if data is not None else D.load_all()

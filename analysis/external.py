@@ -9,22 +9,13 @@ visibly broken.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis.config import EXTERNAL_DATA_DIR
-from analysis.ssb import EMPLOYMENT_TABLE, POPULATION_TABLE
-
-
-def _read(folder: Path, table_id: str) -> tuple[pd.DataFrame, dict] | None:
-    csv_path, meta_path = folder / f"{table_id}.csv", folder / f"{table_id}.json"
-    if not (csv_path.exists() and meta_path.exists()):
-        return None
-    frame = pd.read_csv(csv_path, dtype={"municipality_number": str, "registry_number": str, "nace2": str})
-    return frame, json.loads(meta_path.read_text(encoding="utf-8"))
+from analysis.data.external import read_extract, region_folder, table_of
+from analysis.data.ssb import EMPLOYMENT_TABLE, POPULATION_TABLE
 
 
 def _source(meta: dict) -> str:
@@ -42,21 +33,10 @@ def employment_by_class(frame: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index().rename(columns={"tech_class": "class"})
 
 
-def _table_of(folder: Path, dataset: str, default: str) -> str:
-    """The table id of the fetched ``dataset`` (employment / population), from the sidecars."""
-    for meta_path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            if json.loads(meta_path.read_text(encoding="utf-8")).get("dataset") == dataset:
-                return meta_path.stem
-        except (OSError, ValueError):
-            continue
-    return default
-
-
 def external_section(case, folder: Path | None = None) -> pd.DataFrame:
     """The region's Statistics Norway register data, or one sentence saying there are none."""
-    folder = Path(folder) if folder else EXTERNAL_DATA_DIR / case.rid
-    found = _read(folder, _table_of(folder, "employment", EMPLOYMENT_TABLE))
+    folder = Path(folder) if folder else region_folder(case.rid)
+    found = read_extract(folder, table_of(folder, "employment", EMPLOYMENT_TABLE))
     if found is None:
         case.say(f"*No Statistics Norway register data have been fetched for {case.region.name}; "
                  f"`python -m analysis fetch-ssb --region {case.rid}` would add them here.*")
@@ -85,7 +65,7 @@ def external_section(case, folder: Path | None = None) -> pd.DataFrame:
            ylabel="employed persons")
     ax.legend(fontsize="small")
     case.figure(fig, "ssb-employment", _source(meta))
-    pop = _read(folder, _table_of(folder, "population", POPULATION_TABLE))
+    pop = read_extract(folder, table_of(folder, "population", POPULATION_TABLE))
     if pop is not None:
         pframe, pmeta = pop
         same = pframe[pframe["same_area"].astype(str).str.lower() == "true"]

@@ -13,7 +13,6 @@ and axis labels set from its arguments; the caller saves it.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -22,15 +21,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from analysis.errors import FigureError
 from analysis.findings import DOC_SHORT_NAMES
+from analysis.names import FILE_PART as _SLUG
 
 PALETTE = "colorblind"
 SOURCE_GID = "source-line"
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-class FigureError(ValueError):
-    """A figure lacks what every published figure must have (title, labels, source)."""
 
 
 def set_theme() -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.data import fields, resource_descriptor
+from analysis.errors import NotComputable
 
 REF_RE = re.compile(r"([a-z_]+)\[([^\]]*)\](?:\.([a-z_0-9]+))?")
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -30,10 +31,6 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, as
 _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
         ast.NotEq: operator.ne}
 _FUNCS = {"abs": abs, "min": min, "max": max}
-
-
-class NotComputable(ValueError):
-    """The expression is prose, or names data that does not exist."""
 
 
 @dataclass

@@ -27,13 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.indicators import MissingKey, UndefinedIndicator, _count, _number, interval_consistent
+from analysis.errors import InsufficientData, MissingKey, UndefinedIndicator
+from analysis.indicators import _count, _number, interval_consistent
 
 RANKING_COLUMNS = ("region_id", "question", "firm_group", "item_id", "rank")
-
-
-class InsufficientData(ValueError):
-    """Too few items or respondents for the statistic."""
 
 
 class _Result:

@@ -82,7 +82,7 @@ class RealSetup:
     label = "real notebooks"
 
     def __init__(self, work: Path, jobs: int):
-        from analysis.config import DATA_DIR, SEEDS_DIR
+        from analysis import config
 
         self.work, self.jobs = work, jobs
         # A snapshot of the code and notebooks: edits to the working tree while the
@@ -91,13 +91,13 @@ class RealSetup:
         for folder in ("analysis", "notebooks"):
             shutil.copytree(ROOT / folder, self.repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
         self.data = self.repo / "data"
-        shutil.copytree(DATA_DIR, self.data, ignore=shutil.ignore_patterns(".validated"))
+        shutil.copytree(config.data_dir(), self.data, ignore=shutil.ignore_patterns(".validated"))
         self.outputs = work / "outputs"
-        self.env = _env(ANALYSIS_DATA=self.data, ANALYSIS_OUTPUTS=self.outputs, ANALYSIS_SEEDS=SEEDS_DIR,
+        self.env = _env(ANALYSIS_DATA=self.data, ANALYSIS_OUTPUTS=self.outputs, ANALYSIS_SEEDS=config.seeds_dir(),
                         ANALYSIS_NOTEBOOKS=self.repo / "notebooks")
         self.env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.repo), os.environ.get("PYTHONPATH")) if p)
         from analysis.pipeline import discover_notebooks
-        from analysis.regions import case_regions
+        from analysis.data.regions import case_regions
 
         self.notebooks_dir = self.repo / "notebooks"
         self.notebooks = discover_notebooks(self.notebooks_dir)
@@ -176,7 +176,7 @@ class FixtureSetup:
 
 def baseline(setup, jupyter_dir: Path) -> dict:
     """(a) What a user writes: one papermill CLI call per pair, in a loop."""
-    from analysis.kernels import write_kernelspec
+    from analysis.pipeline.kernels import write_kernelspec
 
     write_kernelspec(jupyter_dir, None)  # the stock `tech-towns` kernel, registered or not
     out = setup.work / "baseline"

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from analysis import pipeline
-from analysis.pipeline import InputError, Project, run
+from analysis.errors import InputError
+from analysis.pipeline import Project, run
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from pipeline_project import REGIONS, make_project
@@ -175,20 +176,35 @@ def test_a_change_to_the_analysis_package_invalidates_every_pair(tmp_path):
     project = make_project(tmp_path, regions=("alpha",))
     run(project, jobs=1, progress=False, notebooks=["probe"])
     source = Path(project.source_dir)
+    for changed in ("indicators.py", "data/package.py"):  # a module, and a module of a subpackage
+        before = pipeline.source_fingerprint(source)
+        (source / changed).write_text((source / changed).read_text() + "\n# changed\n")
+        assert pipeline.source_fingerprint(source) != before, changed
+        again = run(project, jobs=1, progress=False, notebooks=["probe"])
+        assert _statuses(again) == {("probe", "alpha"): "ran"}, changed
+    (source / "__pycache__").mkdir(exist_ok=True)
     before = pipeline.source_fingerprint(source)
-    (source / "indicators.py").write_text((source / "indicators.py").read_text() + "\n# changed\n")
-    assert pipeline.source_fingerprint(source) != before
-    again = run(project, jobs=1, progress=False, notebooks=["probe"])
-    assert _statuses(again) == {("probe", "alpha"): "ran"}
+    (source / "__pycache__" / "stale.py").write_text("# not source")
+    assert pipeline.source_fingerprint(source) == before, "compiled caches are not source"
 
 
-def test_merge_findings_concatenates_atomically(tmp_path):
+def test_merge_findings_concatenates_and_rewrites_only_on_change(tmp_path):
     (tmp_path / "findings").mkdir()
     (tmp_path / "findings" / "a.json").write_text(json.dumps([{"id": 1}]))
     (tmp_path / "findings" / "b.json").write_text(json.dumps([{"id": 2}, {"id": 3}]))
     pipeline.merge_findings(tmp_path)
-    assert json.loads((tmp_path / "findings.json").read_text()) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    merged = tmp_path / "findings.json"
+    assert json.loads(merged.read_text()) == [{"id": 1}, {"id": 2}, {"id": 3}]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # unchanged parts: the file is not replaced (a new file would have a new inode)
+    inode = merged.stat().st_ino
+    pipeline.merge_findings(tmp_path)
+    assert merged.stat().st_ino == inode
+    # a changed part: replaced by a new file, atomically
+    (tmp_path / "findings" / "b.json").write_text(json.dumps([{"id": 4}]))
+    pipeline.merge_findings(tmp_path)
+    assert json.loads(merged.read_text()) == [{"id": 1}, {"id": 4}]
+    assert merged.stat().st_ino != inode
 
 
 # --------------------------------------------------------------------------- failures
@@ -411,11 +427,18 @@ def test_cli_list_shows_regions_and_notebooks():
     notebooks = ROOT / "tests" / "fixtures" / "notebooks"
     done = subprocess.run([PYTHON, "-m", "analysis", "list", "--notebooks-dir", str(notebooks)],
                           check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
-    if not (ROOT / "data" / "regions.csv").exists():
-        assert done.returncode == 2 and done.stderr.startswith("error: ")
-        return
     assert done.returncode == 0, done.stderr
-    assert "probe" in done.stdout and "cross-region" in done.stdout and "history" in done.stdout
+    lines = done.stdout.splitlines()
+    # every registered region, once, with its case flag and name
+    from analysis.data.regions import all_regions
+
+    for r in all_regions():
+        row = [line for line in lines if line.split()[:1] == [r.region_id]]
+        assert len(row) == 1, r.region_id
+        assert row[0].split()[1] == ("yes" if r.case else "-") and row[0].endswith(r.name)
+    # the notebooks of that folder, in their metadata order, with their scope
+    listed = [line.split()[1:3] for line in lines[lines.index("Notebooks") + 1:]]
+    assert listed == [["probe", "region"], ["summary", "cross-region"]]
 
 
 def test_parse_parameter_reads_literals_and_strings():

@@ -18,8 +18,9 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 
-from analysis import ssb
-from analysis.config import DATA_DIR, PROJ_ROOT
+from analysis import config
+from analysis.config import PROJ_ROOT
+from analysis.data import ssb
 
 FIXTURE = "TEST FIXTURE - not Statistics Norway data"
 # variable code -> (label, {code: label}, elimination); the Region codes are Halden's numbers over the reforms
@@ -164,8 +165,8 @@ def data_dir(tmp_path) -> Path:
     """The registry and the correspondence tables, copied: the real data/external is never touched."""
     dst = tmp_path / "data"
     dst.mkdir()
-    shutil.copy2(DATA_DIR / "regions.csv", dst / "regions.csv")
-    shutil.copytree(DATA_DIR / "correspondence", dst / "correspondence")
+    shutil.copy2(config.data_dir() / "regions.csv", dst / "regions.csv")
+    shutil.copytree(config.correspondence_dir(), dst / "correspondence")
     return dst
 
 
