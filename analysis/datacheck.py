@@ -24,6 +24,7 @@ import pandas as pd
 
 from analysis import data as D
 from analysis.config import PROJ_ROOT
+from analysis.data import documents
 from analysis.data.provenance import line_checks
 from analysis.data.sources import check_dataset, seeds_available
 from analysis.errors import NotComputable
@@ -62,12 +63,18 @@ def summary_markdown(rep: dict) -> str:
 
 
 def write_readme_summary(rep: dict, readme: Path | None = None) -> None:
-    """Replace the summary between the README's data-summary markers."""
+    """Rewrite the README's generated blocks: the data summary and the table of documents."""
     readme = Path(readme) if readme is not None else PROJ_ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
-    new = re.sub(r"(<!-- data-summary:start -->\n).*?(<!-- data-summary:end -->)",
-                 lambda m: m.group(1) + summary_markdown(rep) + m.group(2), text, flags=re.DOTALL)
-    atomic_write_text(readme, new)
+    text = replace_block(text, "data-summary", summary_markdown(rep))
+    text = replace_block(text, "documents", documents.markdown_table())
+    atomic_write_text(readme, text)
+
+
+def replace_block(text: str, name: str, content: str) -> str:
+    """``content`` between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    return re.sub(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", lambda m: m.group(1) + content + m.group(2),
+                  text, flags=re.DOTALL)
 
 
 def check_file(name: str, path: Path) -> int:
