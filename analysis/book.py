@@ -25,7 +25,7 @@ from analysis import data as D
 from analysis.config import PROJ_ROOT
 from analysis.data.regions import case_regions
 from analysis.errors import MissingOutputs, QuartoMissing
-from analysis.files import atomic_write_text
+from analysis.files import atomic_write_bytes, atomic_write_text
 from analysis.names import slugify
 from analysis.pipeline.notebooks import CROSS_REGION, region_notebooks
 
@@ -144,9 +144,9 @@ def prepare(outputs_dir: Path | None = None, book_dir: Path | None = None) -> li
         dst = book_dir.parent / rel
         text = nbformat.writes(nb)
         atomic_write_text(dst, text if text.endswith("\n") else text + "\n")  # as nbformat.write does
-        figs = outputs_dir / region / "figures"
-        if figs.exists():
-            shutil.copytree(figs, dst.parent / "figures", dirs_exist_ok=True)
+        for fig in sorted((outputs_dir / region / "figures").glob("*")):
+            if fig.is_file() and not fig.name.startswith("."):
+                atomic_write_bytes(dst.parent / "figures" / fig.name, fig.read_bytes())
     write_generated(book_dir, outputs_dir)
     return labels
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -48,6 +49,30 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: Path) -> Iterator[Path]:
+    """Yield a new, empty folder beside ``path``; rename it to ``path`` (which must not exist) when the block succeeds.
+
+    A folder of files appears all at once or not at all. On an exception the staging
+    folder and everything in it are removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        staging = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.mkdir(staging, 0o777)  # the umask applies, as for any new folder
+            break
+        except FileExistsError:
+            continue
+    try:
+        yield staging
+        os.rename(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

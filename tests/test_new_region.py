@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,6 @@ import pytest
 from analysis import config
 from analysis import data as D
 from analysis.config import PROJ_ROOT
-from analysis.data import newregion
 from analysis.data.newregion import add_region
 from analysis.data.regions import get_region
 from analysis.errors import RegistryError
@@ -92,6 +92,9 @@ def test_added_region_is_schema_valid_with_templates(data_dir):
         with open(added.templates / res["path"], encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
         assert rows == [[f["name"] for f in res["schema"]["fields"]]], res["path"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(added.templates.stat().st_mode) == 0o777 & ~umask, "an ordinary folder, not mkdtemp's 0700"
     readme = (added.templates / "README.md").read_text(encoding="utf-8")
     assert "fetch-ssb --region horten-2024" in readme and "has_history" in readme
     # no data row was added to any dataset
@@ -138,7 +141,7 @@ def test_registry_is_untouched_when_the_write_fails(data_dir, monkeypatch):
             raise OSError(28, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(newregion.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(RegistryError, match="could not write .*regions.csv.*nothing was changed"):
         add_region("moss-2024", "Moss", ["3901"], data_dir=data_dir)
     assert _snapshot(data_dir) == before, "registry, templates or a temporary file was left behind"

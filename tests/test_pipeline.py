@@ -62,6 +62,8 @@ def test_cold_run_executes_every_pair_and_publishes_artefacts(first_run):
     out = Path(project.outputs_dir)
     assert _statuses(report) == {("probe", "alpha"): "ran", ("probe", "beta"): "ran", ("summary", "cross-region"): "ran"}
     assert not report.failed
+    for r in report.results:  # the notebook's own cells, timed by papermill, within the pair's wall time
+        assert 0 < r["cell_seconds"] < r["seconds"], r
     for region in REGIONS:
         for rel in ("probe.ipynb", "figures/probe--trend.png", "figures/probe--trend.svg", "tables/probe--values.csv",
                     "tables/probe--large.csv", "findings/probe.json"):
@@ -356,14 +358,20 @@ def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.fixture
-def untouched(tmp_path):
-    """A project with one good run; yields it and asserts nothing changed afterwards."""
-    project = make_project(tmp_path, regions=("alpha",))
+@pytest.fixture(scope="module")
+def one_good_run(tmp_path_factory):
+    """A project with one good run, shared by the bad-input tests (they must not change it)."""
+    project = make_project(tmp_path_factory.mktemp("untouched"), regions=("alpha",))
     run(project, jobs=1, progress=False, notebooks=["probe"])
-    before = _tree(Path(project.outputs_dir))
-    yield project
-    assert _tree(Path(project.outputs_dir)) == before
+    return project
+
+
+@pytest.fixture
+def untouched(one_good_run):
+    """The project of one good run; asserts that the test changed none of its outputs."""
+    before = _tree(Path(one_good_run.outputs_dir))
+    yield one_good_run
+    assert _tree(Path(one_good_run.outputs_dir)) == before
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -392,9 +400,11 @@ def test_notebook_without_parameters_cell_is_refused(untouched):
     for cell in nb["cells"]:
         cell["metadata"].pop("tags", None)
     (Path(untouched.notebooks_dir) / "broken.ipynb").write_text(json.dumps(nb))
-    with pytest.raises(InputError, match="broken.ipynb: no cell is tagged 'parameters'"):
-        run(untouched, progress=False, force=True, notebooks=["probe"])
-    (Path(untouched.notebooks_dir) / "broken.ipynb").unlink()
+    try:
+        with pytest.raises(InputError, match="broken.ipynb: no cell is tagged 'parameters'"):
+            run(untouched, progress=False, force=True, notebooks=["probe"])
+    finally:
+        (Path(untouched.notebooks_dir) / "broken.ipynb").unlink()
 
 
 def test_missing_data_file_is_refused(untouched):

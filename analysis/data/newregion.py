@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from analysis.data.package import forget_descriptors, validate_package
 from analysis.data.regions import SECTIONS
 from analysis.data.sources import USER_REGISTRY
 from analysis.errors import AnalysisError, RegistryError
-from analysis.files import atomic_write_text
+from analysis.files import atomic_dir, atomic_write_text
 from analysis.names import check_slug
 
 TEMPLATES = "templates"
@@ -114,7 +113,8 @@ def _template_readme(region_id: str, name: str, datasets: list[dict]) -> str:
         "2. **Numbers and facts from a document** (a report, a plan, a survey): one row per value, with",
         "   `doc`, `source` (table/figure/section as printed) and `lines` (line range in the document's",
         "   text). Add the document first: its id to the `doc` enums in `data/datapackage.json`, its text",
-        "   file to `analysis/config.py` `DOCUMENTS` and a row to the documents table in `data/README.md`.",
+        "   file, names and bibliography key to `DOCUMENTS` in `analysis/data/documents.py`, and a row to the",
+        "   documents tables of `data/README.md`, `README.md` and `book/sources-and-methods.qmd`.",
         "3. **Merge**: append the filled rows to `data/<dataset>.csv` (never edit the templates' header),",
         f"   add the document id to `documents` of `{region_id}` in `data/regions.csv`, and set the",
         "   section flags (`has_*`) to `true` exactly for the sections that now have data:",
@@ -139,18 +139,12 @@ def _template_readme(region_id: str, name: str, datasets: list[dict]) -> str:
 
 def _write_templates(target: Path, region_id: str, name: str, datasets: list[dict]) -> None:
     """Write the templates into a staging folder, then rename it into place (all or nothing)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{region_id}.", suffix=".tmp", dir=target.parent))
-    try:
+    with atomic_dir(target) as staging:
         for res in datasets:
             header = [f["name"] for f in res["schema"]["fields"]]
             with open(staging / res["path"], "w", encoding="utf-8", newline="") as fh:
                 csv.writer(fh, lineterminator="\n").writerow(header)
         (staging / "README.md").write_text(_template_readme(region_id, name, datasets), encoding="utf-8")
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path | None = None, kind: str | None = None,
