@@ -28,14 +28,14 @@ def test_the_notebooks_and_their_order_come_from_their_metadata():
 
 
 def test_no_module_or_test_spells_out_the_list_of_notebooks():
-    spelled = []
+    spelled, notebooks = [], set(region_notebooks())
     for path in SOURCES:
         if path.name == "test_defined_once.py":
             continue  # the expectation above
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
                 values = {n.value for n in node.elts if isinstance(n, ast.Constant)}
-                if values >= set(region_notebooks()):
+                if values >= notebooks:
                     spelled.append(f"{path.relative_to(PROJ_ROOT)}:{node.lineno}")
     assert spelled == [], "lists of the notebooks: use analysis.pipeline.region_notebooks()"
 

@@ -11,6 +11,7 @@ line on stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from analysis.cli import run, publish, data  # noqa: F401 - importing them registers their commands
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `python -m analysis where ... | head`: the reader has gone, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _one_line(exc: AnalysisError) -> str:
