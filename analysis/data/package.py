@@ -14,12 +14,14 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis import config
 from analysis.errors import DataError
 from analysis.files import atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
 
@@ -128,6 +130,8 @@ def validate_package(datapackage: Path | None = None) -> list[str]:
 
 
 def _typed(frame: pd.DataFrame, schema: dict, path: Path) -> pd.DataFrame:
+    import pandas as pd  # here: validation, fingerprints and the registry do not need it, and it costs every command
+
     out = {}
     for field in schema["fields"]:
         name, kind = field["name"], field["type"]
@@ -160,6 +164,8 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
         raise DataError(f"data package {datapackage} is invalid ({len(errors)} errors):\n  {shown}{more}")
     path = Path(datapackage).parent / res["path"]
+    import pandas as pd
+
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     return _typed(frame, res["schema"], path)
 
