@@ -370,7 +370,8 @@ def pairs_table(res: dict) -> list[str]:
              "(f) each notebook's own work: median seconds of its code cells (papermill's cell timings, no kernel start)",
              f"    {'notebook':<28}{'papermill loop':>16}{'run (forked)':>14}{'regions':>9}"]
     full = (res.get("baseline") or {}).get("cell_seconds", {})
-    for name, by_region in forced["cell_seconds"].items():
+    order = res["region_notebooks"] + res["cross_notebooks"]  # reading order, not the order pairs finished in
+    for name, by_region in sorted(forced["cell_seconds"].items(), key=lambda kv: order.index(kv[0])):
         looped = full.get(name) or loop["cell_seconds"].get(name, {})
         lines.append(f"    {name:<28}{_median(looped.values()):>16.2f}{_median(by_region.values()):>14.2f}"
                      f"{len(by_region):>9}")
