@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Set up and run the project with nothing but python3.
 
-    python3 project.py run    # create .venv, install, register the kernel, run every notebook
-                              # for every region, write the HTML reports (and the book if Quarto exists)
-    python3 project.py test   # create .venv, install with test extras, run the test suite
+    python3 project.py run           # create .venv, install, register the kernel, run every notebook
+                                     # for every region, write the HTML reports (and the book if Quarto exists)
+    python3 project.py test          # create .venv, install with test extras, run the whole test suite
+    python3 project.py test --quick  # only the fast tier: unit and data tests, no notebook is executed
+
+Arguments after `test` (and `--quick`) go to pytest, e.g. `python3 project.py test --quick -k slug`.
 
 Both are idempotent: the environment is reused when pyproject.toml has not changed.
 """
@@ -51,7 +54,10 @@ def run() -> int:
 
 def test() -> int:
     ensure_env("[test]")
-    code = sh(str(PY), "-m", "pytest", *sys.argv[2:], check=False)
+    args = sys.argv[2:]
+    if "--quick" in args:
+        args = ["-m", "not notebooks", *(a for a in args if a != "--quick")]
+    code = sh(str(PY), "-m", "pytest", *args, check=False)
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)
         return 1

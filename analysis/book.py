@@ -20,19 +20,17 @@ import nbformat
 import pandas as pd
 import yaml
 
+from analysis import config
 from analysis import data as D
-from analysis.config import OUTPUTS_DIR, PROJ_ROOT
-from analysis.regions import case_regions
+from analysis.config import PROJ_ROOT
+from analysis.data.regions import case_regions
+from analysis.errors import MissingOutputs, QuartoMissing
+from analysis.files import atomic_write_bytes, atomic_write_text
+from analysis.names import slugify
+from analysis.pipeline.notebooks import CROSS_REGION, region_notebooks
 
-BOOK_DIR = PROJ_ROOT / "book"
-CHAPTERS_DIR = BOOK_DIR / "chapters"
 QUARTO_YML = PROJ_ROOT / "_quarto.yml"
-REGION_NOTEBOOKS = ["history", "production-system", "innovation-sources", "innovation-barriers"]
 MIN_QUARTO = (1, 5)
-
-
-class QuartoMissing(RuntimeError):
-    """Quarto >= 1.5 is not on PATH."""
 
 
 def chapter_path(region: str, notebook: str) -> str:
@@ -41,10 +39,11 @@ def chapter_path(region: str, notebook: str) -> str:
 
 def book_config() -> dict:
     """The `_quarto.yml` content; the chapter list follows data/regions.csv."""
-    parts = [{"part": "National context", "chapters": ["book/chapters/cross-region/national-context.ipynb"]}]
+    notebooks = region_notebooks()
+    parts = [{"part": "National context", "chapters": [chapter_path(CROSS_REGION, "national-context")]}]
     for reg in case_regions():
-        parts.append({"part": reg.name, "chapters": [chapter_path(reg.region_id, nb) for nb in REGION_NOTEBOOKS]})
-    parts.append({"part": "Across regions", "chapters": ["book/chapters/cross-region/comparison.ipynb"]})
+        parts.append({"part": reg.name, "chapters": [chapter_path(reg.region_id, nb) for nb in notebooks]})
+    parts.append({"part": "Across regions", "chapters": [chapter_path(CROSS_REGION, "comparison")]})
     return {
         "project": {"type": "book", "output-dir": "_book",
                     "render": ["index.qmd", "book/*.qmd", "book/chapters/**/*.ipynb"]},
@@ -73,8 +72,7 @@ def config_text() -> str:
 
 
 def write_config(path: Path = QUARTO_YML) -> Path:
-    path.write_text(config_text(), encoding="utf-8")
-    return path
+    return atomic_write_text(path, config_text())
 
 
 def chapter_files(config: dict | None = None) -> list[str]:
@@ -86,10 +84,6 @@ def chapter_files(config: dict | None = None) -> list[str]:
 
 
 # ------------------------------------------------------------------------------- chapters from outputs
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
 
 def _label_cells(nb, prefix: str) -> list[str]:
     """Add Quarto label/caption options to every code cell with figure or table outputs."""
@@ -126,12 +120,14 @@ def _label_cells(nb, prefix: str) -> list[str]:
     return labels
 
 
-def prepare(outputs_dir: Path = OUTPUTS_DIR, book_dir: Path = BOOK_DIR) -> list[str]:
+def prepare(outputs_dir: Path | None = None, book_dir: Path | None = None) -> list[str]:
     """Copy the executed notebooks into ``book/chapters`` with labels; write the generated appendices.
 
-    Returns the list of labels. Raises FileNotFoundError naming the first missing
+    Returns the list of labels. Raises :class:`MissingOutputs` naming the first missing
     executed notebook (run `python -m analysis run` first).
     """
+    outputs_dir = Path(outputs_dir) if outputs_dir is not None else config.outputs_dir()
+    book_dir = Path(book_dir) if book_dir is not None else config.book_dir()
     labels: list[str] = []
     chapters = book_dir / "chapters"
     if chapters.exists():
@@ -140,17 +136,17 @@ def prepare(outputs_dir: Path = OUTPUTS_DIR, book_dir: Path = BOOK_DIR) -> list[
         if not rel.startswith("book/chapters/"):
             continue
         region, name = rel.split("/")[2], Path(rel).stem
-        src = Path(outputs_dir) / region / f"{name}.ipynb"
+        src = outputs_dir / region / f"{name}.ipynb"
         if not src.exists():
-            raise FileNotFoundError(f"{src} is missing: run `python -m analysis run` before building the book")
+            raise MissingOutputs(f"{src} is missing: run `python -m analysis run` before building the book")
         nb = nbformat.read(src, as_version=4)
-        labels += _label_cells(nb, _slug(f"{region}-{name}"))
+        labels += _label_cells(nb, slugify(f"{region}-{name}"))
         dst = book_dir.parent / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, dst)
-        figs = Path(outputs_dir) / region / "figures"
-        if figs.exists():
-            shutil.copytree(figs, dst.parent / "figures", dirs_exist_ok=True)
+        text = nbformat.writes(nb)
+        atomic_write_text(dst, text if text.endswith("\n") else text + "\n")  # as nbformat.write does
+        for fig in sorted((outputs_dir / region / "figures").glob("*")):
+            if fig.is_file() and not fig.name.startswith("."):
+                atomic_write_bytes(dst.parent / "figures" / fig.name, fig.read_bytes())
     write_generated(book_dir, outputs_dir)
     return labels
 
@@ -188,15 +184,15 @@ def errata_markdown() -> str:
     return _md_table(e[cols])
 
 
-def write_generated(book_dir: Path = BOOK_DIR, outputs_dir: Path = OUTPUTS_DIR) -> None:
-    gen = book_dir / "generated"
-    gen.mkdir(parents=True, exist_ok=True)
-    (gen / "data-dictionary.md").write_text(data_dictionary_markdown(), encoding="utf-8")
-    (gen / "errata.md").write_text(errata_markdown(), encoding="utf-8")
-    ver = Path(outputs_dir) / "verification" / "verification.md"
+def write_generated(book_dir: Path | None = None, outputs_dir: Path | None = None) -> None:
+    gen = (Path(book_dir) if book_dir is not None else config.book_dir()) / "generated"
+    outputs_dir = Path(outputs_dir) if outputs_dir is not None else config.outputs_dir()
+    atomic_write_text(gen / "data-dictionary.md", data_dictionary_markdown())
+    atomic_write_text(gen / "errata.md", errata_markdown())
+    ver = outputs_dir / "verification" / "verification.md"
     text = ver.read_text(encoding="utf-8") if ver.exists() else (
         "*No verification run is recorded yet: run `python -m analysis verify`.*\n")
-    (gen / "verification.md").write_text(text, encoding="utf-8")
+    atomic_write_text(gen / "verification.md", text)
 
 
 # ------------------------------------------------------------------------------------------ render

@@ -1,4 +1,19 @@
-"""Project paths: one constant per folder, every step defaults to these."""
+"""Where things are: one function per folder, read from the environment when it is called.
+
+Nothing here is computed at import time from the environment: a notebook kernel forked
+from a template, a test that points ``ANALYSIS_DATA`` at a copy, or a command run with
+another ``ANALYSIS_OUTPUTS`` each see the environment of the moment. Functions that take
+a path default to ``None`` and ask these functions then.
+
+=================  ======================  =====================================
+function           environment variable    default
+=================  ======================  =====================================
+``data_dir``       ``ANALYSIS_DATA``       ``<repository>/data``
+``notebooks_dir``  ``ANALYSIS_NOTEBOOKS``  ``<repository>/notebooks``
+``outputs_dir``    ``ANALYSIS_OUTPUTS``    ``<repository>/outputs``
+``seeds_dir``      ``ANALYSIS_SEEDS``      ``<repository>/../shared/seeds``
+=================  ======================  =====================================
+"""
 
 from __future__ import annotations
 
@@ -6,22 +21,54 @@ import os
 from pathlib import Path
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("ANALYSIS_DATA", PROJ_ROOT / "data"))
-DATAPACKAGE = DATA_DIR / "datapackage.json"
-EXTERNAL_DATA_DIR = DATA_DIR / "external"
-NOTEBOOKS_DIR = Path(os.environ.get("ANALYSIS_NOTEBOOKS", PROJ_ROOT / "notebooks"))
-OUTPUTS_DIR = Path(os.environ.get("ANALYSIS_OUTPUTS", PROJ_ROOT / "outputs"))
-BOOK_DIR = PROJ_ROOT / "book"
-
-# The source documents live outside the repository (../shared/seeds); CI has them beside the clone.
-SEEDS_DIR = Path(os.environ.get("ANALYSIS_SEEDS", PROJ_ROOT.parent / "shared" / "seeds"))
-
-DOCUMENTS: dict[str, str] = {
-    "nibr-2005-11": "001_449c11867c928ba7.txt",
-    "tf-2012-sandefjord": "000_3eac1dcd89cb5c16.txt",
-    "of-2013-nedre-glomma": "003_2ffb95d89d074af7.txt",
-    "sarpsborg-2023": "004_3f84f744fdb36599.txt",
-    "distriktssenteret-2018": "002_047406fd7a2b6035.txt",
-}
-
 KERNEL_NAME = "tech-towns"
+
+
+def _from_env(variable: str, default: Path) -> Path:
+    value = os.environ.get(variable)
+    return Path(value) if value else default
+
+
+def data_dir() -> Path:
+    """The cited source data (``data/``, a Frictionless Data Package)."""
+    return _from_env("ANALYSIS_DATA", PROJ_ROOT / "data")
+
+
+def datapackage() -> Path:
+    """The data package declaration, ``data/datapackage.json``."""
+    return data_dir() / "datapackage.json"
+
+
+def correspondence_dir() -> Path:
+    """Classifications that are not source data: municipality numbers, SN2007 high-tech groups."""
+    return data_dir() / "correspondence"
+
+
+def external_dir() -> Path:
+    """Register data fetched from Statistics Norway, ``data/external/<region>/``."""
+    return data_dir() / "external"
+
+
+def notebooks_dir() -> Path:
+    """The parameterized notebooks."""
+    return _from_env("ANALYSIS_NOTEBOOKS", PROJ_ROOT / "notebooks")
+
+
+def outputs_dir() -> Path:
+    """Everything a run generates."""
+    return _from_env("ANALYSIS_OUTPUTS", PROJ_ROOT / "outputs")
+
+
+def seeds_dir() -> Path:
+    """The source documents' text; they live outside the repository, beside the clone in CI."""
+    return _from_env("ANALYSIS_SEEDS", PROJ_ROOT.parent / "shared" / "seeds")
+
+
+def reference_dir() -> Path:
+    """What ``verify`` compares with: the reviewed findings and the environment that made them."""
+    return PROJ_ROOT / "reference"
+
+
+def book_dir() -> Path:
+    """The book's own pages; the executed chapters are copied into ``book/chapters/``."""
+    return PROJ_ROOT / "book"

@@ -1,27 +1,86 @@
-"""Check one or more dataset CSVs while transcribing: schema, then source lines.
+"""Checking the data: the whole package for ``check-data``, one file while transcribing.
 
-    python -m analysis.datacheck employment [path/to/staging.csv]
+:func:`data_report` (``python -m analysis check-data``): validation, the source-line
+check and the reproduction of the printed derived numbers, summarised for the README.
 
-Validates the file against its declared schema (without foreign keys, so a file
-can be checked before the others exist) and prints every cited value or term not
-found on its cited lines.
+:func:`check_file` (``python -m analysis.datacheck employment [path/to/staging.csv]``):
+validates one CSV against its declared schema (without foreign keys, so a file can be
+checked before the others exist) and prints every cited value or term not found on its
+cited lines; for ``claims``, also that every evidence reference resolves and every test
+evaluates.
+
+Both recompute printed numbers (:mod:`analysis.reproduce`), which is why this module
+sits above the methods and not in the data layer.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.data import dataset_path, resource_descriptor
-from analysis.sources import check_dataset
+from analysis import data as D
+from analysis.config import PROJ_ROOT
+from analysis.data import documents
+from analysis.data.provenance import line_checks
+from analysis.data.sources import check_dataset, seeds_available
+from analysis.errors import NotComputable
+from analysis.files import atomic_write_text
+from analysis.reproduce import REF_RE, evaluate_test, lookup, reproduce_all
+
+
+def data_report(datasets: dict[str, pd.DataFrame] | None = None) -> dict:
+    """Counts for the README: datasets, rows, cited values, line-check and reproduction results."""
+    datasets = datasets or D.load_all()
+    checks = line_checks(datasets) if seeds_available() else []
+    repro = Counter(r.status for r in reproduce_all(datasets))
+    return {
+        "datasets": len(datasets),
+        "rows": int(sum(len(f) for f in datasets.values())),
+        "cited_checks": len(checks),
+        "cited_pass": sum(c.ok for c in checks),
+        "failures": [f"{c.dataset} row {c.row} {c.column}: {c.reason}" for c in checks if not c.ok],
+        "errata": len(datasets["errata"]),
+        "published_values": len(datasets["published_values"]),
+        "reproduction": dict(sorted(repro.items())),
+        "seeds": seeds_available(),
+    }
+
+
+def summary_markdown(rep: dict) -> str:
+    repro = ", ".join(f"{v} {k}" for k, v in rep["reproduction"].items())
+    return (
+        f"- **{rep['datasets']} datasets, {rep['rows']} rows** (`data/*.csv`, declared in `data/datapackage.json`).\n"
+        f"- **{rep['cited_checks']} cited values and verbatim terms**; **{rep['cited_pass']} of {rep['cited_checks']}** "
+        "are found on their cited source lines (`tests/test_data.py`).\n"
+        f"- **{rep['published_values']} printed derived numbers** (changes, shares, totals, rates) with what they are "
+        f"computed from; recomputed from the printed levels: {repro}.\n"
+        f"- **{rep['errata']} contradictions** inside the sources recorded in `data/errata.csv`.\n"
+    )
+
+
+def write_readme_summary(rep: dict, readme: Path | None = None) -> None:
+    """Rewrite the README's generated blocks: the data summary and the table of documents."""
+    readme = Path(readme) if readme is not None else PROJ_ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    text = replace_block(text, "data-summary", summary_markdown(rep))
+    text = replace_block(text, "documents", documents.markdown_table())
+    atomic_write_text(readme, text)
+
+
+def replace_block(text: str, name: str, content: str) -> str:
+    """``content`` between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    return re.sub(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", lambda m: m.group(1) + content + m.group(2),
+                  text, flags=re.DOTALL)
 
 
 def check_file(name: str, path: Path) -> int:
     from frictionless import Resource, Schema, system
 
-    desc = resource_descriptor(name)
+    desc = D.resource_descriptor(name)
     schema = dict(desc["schema"])
     schema.pop("foreignKeys", None)
     with system.use_context(trusted=True):
@@ -50,10 +109,7 @@ def check_file(name: str, path: Path) -> int:
 
 def check_claims(frame: pd.DataFrame) -> int:
     """Every evidence reference must resolve and every test evaluate; a claim needs a test or a reason."""
-    from analysis.data import load_all
-    from analysis.reproduce import REF_RE, NotComputable, evaluate_test, lookup
-
-    datasets = load_all()
+    datasets = D.load_all()
     bad = 0
     for i, row in enumerate(frame.to_dict("records"), start=2):
         # empty cells arrive as NaN (pandas >= 3 turns replace("", None) into NaN): treat them as empty
@@ -84,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__)
         return 2
     name = argv[0]
-    paths = [Path(p) for p in argv[1:]] or [dataset_path(name)]
+    paths = [Path(p) for p in argv[1:]] or [D.dataset_path(name)]
     return 1 if sum(check_file(name, p) for p in paths) else 0
 
 

@@ -23,18 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES  # captions and citations
 from analysis.files import atomic_write_text
 from analysis.reproduce import STATUSES as REPRODUCTION_STATUSES
 from analysis.reproduce import Evaluation, judge
 
-# Short names used in captions and citations (plots.source_caption, Findings citations).
-DOC_SHORT_NAMES: dict[str, str] = {
-    "nibr-2005-11": "NIBR-rapport 2005:11",
-    "tf-2012-sandefjord": "Telemarksforsking 2012, Sandefjord 2020",
-    "of-2013-nedre-glomma": "Østfoldforskning 2013, Klynger og klyngemekanismer i Nedre Glomma",
-    "sarpsborg-2023": "Sarpsborg kommune 2023, Oppstartsnotat",
-    "distriktssenteret-2018": "Distriktssenteret 2018, Livskraftige lokalsamfunn",
-}
 STATUSES = (*REPRODUCTION_STATUSES, "no-published-value")
 PUBLISHED_FIELDS = ("pv_id", "value", "decimals", "qualifier", "doc", "source", "lines", "errata_id")
 # Counts and ranks must be reproduced exactly by `verify`; everything else to float noise.

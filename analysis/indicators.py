@@ -36,16 +36,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-
-class UndefinedIndicator(ZeroDivisionError):
-    """The indicator is undefined for these (valid) inputs, e.g. a relative change from 0."""
-
-
-class MissingKey(KeyError):
-    """A region, year or industry the calculation needs is absent from the data."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+from analysis.errors import MissingKey, UndefinedIndicator
 
 
 # ---------------------------------------------------------------- validation

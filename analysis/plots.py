@@ -31,16 +31,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis.files import atomic_write_text
-from analysis.findings import DOC_SHORT_NAMES
+from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
+from analysis.errors import FigureError
+from analysis.files import atomic_path, atomic_write_text
+from analysis.names import FILE_PART
 
 PALETTE = "colorblind"
 SOURCE_GID = "source-line"
 BENCHMARK_COLOUR = "0.55"
-
-
-class FigureError(ValueError):
-    """A figure lacks what every published figure must have (title, labels, source)."""
 
 
 def set_theme() -> None:
@@ -119,11 +117,9 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     byte-identical across runs (no software tag in the metadata). Raises :class:`FigureError` if
     the figure lacks a title or axis labels.
     """
-    from analysis.files import atomic_path
-    from analysis.names import check_slug
-
     for value, what in ((notebook, "notebook"), (name, "name")):
-        check_slug(value, f"figure {what}", error=FigureError)
+        if not isinstance(value, str) or not FILE_PART.match(value):
+            raise FigureError(f"figure {what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
     check_figure(fig)
     _draw_source(fig, _caption(source))
     folder = Path(output_dir) / "figures"

@@ -15,17 +15,11 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.config import OUTPUTS_DIR
+from analysis import config
+from analysis.data.regions import all_regions
+from analysis.errors import MissingOutputs
 from analysis.files import atomic_write_text
-from analysis.regions import all_regions
-
-REGION_ORDER = ["history", "production-system", "innovation-sources", "innovation-barriers"]
-CROSS_REGION_DIR = "cross-region"
-
-
-def _notebook_order(path: Path) -> tuple[int, str]:
-    name = path.stem
-    return (REGION_ORDER.index(name) if name in REGION_ORDER else len(REGION_ORDER), name)
+from analysis.pipeline.notebooks import CROSS_REGION, discover_notebooks
 
 
 def _has_error(nb) -> bool:
@@ -62,25 +56,27 @@ def _export(nb, title: str) -> str:
     return body
 
 
-def build_reports(outputs_dir: Path = OUTPUTS_DIR, html_dir: Path | None = None) -> list[dict]:
+def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None) -> list[dict]:
     """Write ``outputs/html/<region>.html``, ``outputs/html/<notebook>.html`` and ``index.html``.
 
     Returns one entry per report (title, file, notebooks, has_error). Raises
-    FileNotFoundError when there are no executed notebooks at all.
+    :class:`MissingOutputs` when there are no executed notebooks at all.
     """
-    outputs_dir = Path(outputs_dir)
+    outputs_dir = Path(outputs_dir) if outputs_dir is not None else config.outputs_dir()
     html_dir = Path(html_dir) if html_dir else outputs_dir / "html"
     names = {r.region_id: r.name for r in all_regions()}
+    order = {name: i for i, name in enumerate(discover_notebooks())}  # a region's notebooks in reading order
     entries = []
-    for rdir in sorted(p for p in outputs_dir.iterdir() if p.is_dir() and p.name in names):
-        paths = sorted((p for p in rdir.glob("*.ipynb") if not p.name.startswith(".")), key=_notebook_order)
+    for rdir in sorted(p for p in outputs_dir.iterdir() if p.is_dir() and p.name in names) if outputs_dir.is_dir() else []:
+        paths = sorted((p for p in rdir.glob("*.ipynb") if not p.name.startswith(".")),
+                       key=lambda p: (order.get(p.stem, len(order)), p.stem))
         if not paths:
             continue
         nb = _joined(paths, names[rdir.name])
         atomic_write_text(html_dir / f"{rdir.name}.html", _export(nb, names[rdir.name]))
         entries.append({"title": names[rdir.name], "file": f"{rdir.name}.html", "kind": "region",
                         "notebooks": [p.stem for p in paths], "has_error": _has_error(nb)})
-    cross = outputs_dir / CROSS_REGION_DIR
+    cross = outputs_dir / CROSS_REGION
     for p in sorted(cross.glob("*.ipynb")) if cross.exists() else []:
         nb = nbformat.read(p, as_version=4)
         title = nb.metadata.get("analysis", {}).get("title", p.stem)
@@ -88,7 +84,7 @@ def build_reports(outputs_dir: Path = OUTPUTS_DIR, html_dir: Path | None = None)
         entries.append({"title": title, "file": f"{p.stem}.html", "kind": "cross-region", "notebooks": [p.stem],
                         "has_error": _has_error(nb)})
     if not entries:
-        raise FileNotFoundError(f"no executed notebooks under {outputs_dir}: run `python -m analysis run` first")
+        raise MissingOutputs(f"no executed notebooks under {outputs_dir}: run `python -m analysis run` first")
     atomic_write_text(html_dir / "index.html", _index(entries))
     atomic_write_text(html_dir / "reports.json", json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     return entries

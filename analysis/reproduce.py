@@ -39,6 +39,7 @@ from itertools import product
 import pandas as pd
 
 from analysis.data import fields, resource_descriptor
+from analysis.errors import NotComputable
 from analysis.indicators import base_interval, stock_flow_start
 
 REF_RE = re.compile(r"([a-z_]+)\[([^\]]*)\](?:\.([a-z_0-9]+))?")
@@ -54,10 +55,6 @@ RULES = ("exact", "within-rounding", "approximate", "common-base", "any-base", "
 APPROX_REL = 0.05  # 'om lag 700' for 704: a printed approximation matches within 5 %
 UNPRINTED_BASE = "firms in 1998 (not printed)"
 QUALIFIED = ("approx", "over", "under")
-
-
-class NotComputable(ValueError):
-    """The expression is prose, or names data that does not exist."""
 
 
 # ---------------------------------------------------------------- inputs

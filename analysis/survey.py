@@ -41,13 +41,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.indicators import MissingKey, UndefinedIndicator, as_count, as_number, rounding_interval
+from analysis.errors import InsufficientData, MissingKey, UndefinedIndicator
+from analysis.indicators import as_count, as_number, rounding_interval
 
 RANKING_COLUMNS = ("region_id", "question", "firm_group", "item_id", "rank")
-
-
-class InsufficientData(ValueError):
-    """Too few items or respondents for the statistic."""
 
 
 class _Result:

@@ -1,8 +1,9 @@
 """``python -m analysis verify``: rerun everything fresh and compare, finding by finding.
 
-1. Every notebook runs in a temporary directory (no cache; ``outputs/`` untouched).
+1. Every notebook runs in a temporary directory (no cache; ``outputs/`` untouched);
+   :func:`check` does the rest on that run.
 2. Each reproduced finding is compared with the recorded reference findings in
-   ``tests/reference/findings/`` (the reviewed state; exact for counts and ranks,
+   ``reference/findings/`` (the reviewed state; exact for counts and ranks,
    float noise otherwise) and, where the source printed the number, with the
    published value (the status the notebook recorded: match, mismatch, or
    source-inconsistent with its errata id).
@@ -15,37 +16,15 @@ reviewer reads.
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from analysis.config import OUTPUTS_DIR, PROJ_ROOT
+from analysis import config
+from analysis.files import atomic_write_text
 from analysis.findings import compare_findings
-
-REFERENCE_DIR = PROJ_ROOT / "tests" / "reference"
-KEY_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "statsmodels", "papermill", "frictionless"]
-OK_PUBLISHED = {"match", "no-published-value", "source-inconsistent"}
-
-
-def environment() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    pkgs = {}
-    for p in KEY_PACKAGES:
-        try:
-            pkgs[p] = version(p)
-        except PackageNotFoundError:
-            pkgs[p] = None
-    return {"python": platform.python_version(), "platform": platform.platform(terse=True),
-            "machine": platform.machine(), "packages": pkgs}
-
-
-def write_environment(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(environment(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+from analysis.pipeline import CROSS_REGION, Project, environment, run, write_environment
 
 
 def environment_warnings(recorded: dict, current: dict) -> list[str]:
@@ -67,8 +46,9 @@ def _findings(run_dir: Path, regions: list[str]) -> dict[str, list[dict]]:
     return out
 
 
-def compare(reproduced: dict[str, list[dict]], reference_dir: Path = REFERENCE_DIR) -> list[dict]:
+def compare(reproduced: dict[str, list[dict]], reference_dir: Path | None = None) -> list[dict]:
     """One row per finding: finding, region, notebook, published, recorded, reproduced, status, detail."""
+    reference_dir = Path(reference_dir) if reference_dir is not None else config.reference_dir()
     rows = []
     for region, items in sorted(reproduced.items()):
         ref_path = reference_dir / "findings" / f"{region}.json"
@@ -116,51 +96,58 @@ def markdown(rows: list[dict], failures: list[str], warnings: list[str]) -> str:
 
 
 def verify(regions: list[str] | None = None, update: bool = False, jobs: int | None = None,
-           report_dir: Path = OUTPUTS_DIR / "verification", reference_dir: Path = REFERENCE_DIR,
-           keep: bool = False) -> int:
-    from analysis.pipeline import CROSS_REGION, Project, run
-
+           report_dir: Path | None = None, reference_dir: Path | None = None, keep: bool = False) -> int:
+    """Rerun fresh in a temporary folder, then :func:`check` that run; 0 only when everything agrees."""
     run_dir = Path(tempfile.mkdtemp(prefix="analysis-verify-"))
     try:
-        project = Project(outputs_dir=run_dir)
-        report = run(project, regions=regions or (), force=True, jobs=jobs, progress=False)
+        report = run(Project(outputs_dir=run_dir), regions=regions or (), force=True, jobs=jobs, progress=False)
         names = sorted({r["region"] for r in report.results} | ({CROSS_REGION} if not regions else set()))
-        reproduced = _findings(run_dir, names)
         failures = [f"{r['notebook']} [{r['region']}]: {r['error']}" for r in report.failed]
-        if update:
-            (reference_dir / "findings").mkdir(parents=True, exist_ok=True)
-            for region, items in reproduced.items():
-                path = reference_dir / "findings" / f"{region}.json"
-                path.write_text(json.dumps(items, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-            write_environment(reference_dir / "environment.json")
-            print(f"recorded {sum(map(len, reproduced.values()))} findings of {len(reproduced)} regions in {reference_dir}")
-        rows = compare(reproduced, reference_dir)
-        env_ref = reference_dir / "environment.json"
-        warnings = environment_warnings(json.loads(env_ref.read_text()), environment()) if env_ref.exists() else []
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / "verification.json").write_text(
-            json.dumps({"rows": rows, "failures": failures, "warnings": warnings}, indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8")
-        (report_dir / "verification.md").write_text(markdown(rows, failures, warnings), encoding="utf-8")
-        bad = [r for r in rows if r["status"] in ("differs-from-recorded", "differs-from-published", "missing", "new")]
-        print(f"{'finding':<60} {'region':<14} {'published':>10} {'recorded':>12} {'reproduced':>12}  status")
-        for r in rows:
-            if r["status"] != "ok" or r["published"] is not None:
-                print(f"{r['finding'][:60]:<60} {r['region']:<14} {_fmt(r['published']):>10} {_fmt(r['recorded']):>12} "
-                      f"{_fmt(r['reproduced']):>12}  {r['status']}")
-        for f in failures:
-            print(f"FAILED notebook {f}")
-        for r in bad:
-            print(f"DIFFERS {r['notebook']} [{r['region']}] {r['finding']}: {r['status']} {r['detail']} "
-                  f"({r.get('citation') or 'no source value'})")
-        print(f"{len(rows)} findings; {len(bad)} disagree; {len(failures)} notebooks failed; "
-              f"report in {report_dir}/verification.md")
-        return 0 if not bad and not failures else 1
+        return check(run_dir, names, failures, update=update, report_dir=report_dir, reference_dir=reference_dir)
     finally:
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def check(run_dir: Path, regions: list[str], failures: list[str] = (), update: bool = False,
+          report_dir: Path | None = None, reference_dir: Path | None = None) -> int:
+    """Compare the findings of the run in ``run_dir`` with the reference and the sources; print and write the table.
+
+    ``failures``: the run's failed pairs, one line each. ``update``: first rewrite the
+    reference from this run. Returns 0 only when no finding disagrees and nothing failed.
+    """
+    report_dir = Path(report_dir) if report_dir is not None else config.outputs_dir() / "verification"
+    reference_dir = Path(reference_dir) if reference_dir is not None else config.reference_dir()
+    failures = list(failures)
+    reproduced = _findings(Path(run_dir), regions)
+    if update:
+        for region, items in reproduced.items():
+            atomic_write_text(reference_dir / "findings" / f"{region}.json",
+                              json.dumps(items, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        write_environment(reference_dir / "environment.json")
+        print(f"recorded {sum(map(len, reproduced.values()))} findings of {len(reproduced)} regions in {reference_dir}")
+    rows = compare(reproduced, reference_dir)
+    env_ref = reference_dir / "environment.json"
+    warnings = environment_warnings(json.loads(env_ref.read_text()), environment()) if env_ref.exists() else []
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    atomic_write_text(report_dir / "verification.json", json.dumps(
+        {"rows": rows, "failures": failures, "warnings": warnings}, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(report_dir / "verification.md", markdown(rows, failures, warnings))
+    bad = [r for r in rows if r["status"] in ("differs-from-recorded", "differs-from-published", "missing", "new")]
+    print(f"{'finding':<60} {'region':<14} {'published':>10} {'recorded':>12} {'reproduced':>12}  status")
+    for r in rows:
+        if r["status"] != "ok" or r["published"] is not None:
+            print(f"{r['finding'][:60]:<60} {r['region']:<14} {_fmt(r['published']):>10} {_fmt(r['recorded']):>12} "
+                  f"{_fmt(r['reproduced']):>12}  {r['status']}")
+    for f in failures:
+        print(f"FAILED notebook {f}")
+    for r in bad:
+        print(f"DIFFERS {r['notebook']} [{r['region']}] {r['finding']}: {r['status']} {r['detail']} "
+              f"({r.get('citation') or 'no source value'})")
+    print(f"{len(rows)} findings; {len(bad)} disagree; {len(failures)} notebooks failed; "
+          f"report in {report_dir}/verification.md")
+    return 0 if not bad and not failures else 1
 
 
 def _fmt(v) -> str:

@@ -1,12 +1,16 @@
 """How long does `python -m analysis run` take, against what a user would write by hand?
 
-    python benchmarks/bench_pipeline.py [--quick] [--fixtures] [--jobs N] [--no-scale]
+    python benchmarks/bench_pipeline.py [--quick] [--fixtures] [--jobs N] [--no-scale] [--pairs-only]
 
 One run on one machine, over every (notebook, region) pair:
 
 (a) baseline: a sequential loop of ``papermill`` CLI calls, one per pair;
 (b) ``run`` cold (outputs cleared);  (c) ``run`` warm (nothing changed);
 (d) ``run`` after one region's data changed (which pairs reran is recorded);
+(e) side by side, the region notebooks of two regions (horten and kongsberg: 8 pairs):
+a sequential ``papermill`` loop against ``run --force`` with ``--jobs`` workers;
+(f) each notebook's own work: the median seconds its code cells ran (papermill's
+per-cell timings, so kernel start-up is not in it), in the loop and in ``run``;
 floor: the cost of one notebook that only starts a kernel and imports the libraries,
 with a stock kernel and with a forked one, run one at a time;
 scale: N synthetic regions (ids ``synthetic-0001``…, generated here, never written to
@@ -82,7 +86,7 @@ class RealSetup:
     label = "real notebooks"
 
     def __init__(self, work: Path, jobs: int):
-        from analysis.config import DATA_DIR, SEEDS_DIR
+        from analysis import config
 
         self.work, self.jobs = work, jobs
         # A snapshot of the code and notebooks: edits to the working tree while the
@@ -91,13 +95,13 @@ class RealSetup:
         for folder in ("analysis", "notebooks"):
             shutil.copytree(ROOT / folder, self.repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
         self.data = self.repo / "data"
-        shutil.copytree(DATA_DIR, self.data, ignore=shutil.ignore_patterns(".validated"))
+        shutil.copytree(config.data_dir(), self.data, ignore=shutil.ignore_patterns(".validated"))
         self.outputs = work / "outputs"
-        self.env = _env(ANALYSIS_DATA=self.data, ANALYSIS_OUTPUTS=self.outputs, ANALYSIS_SEEDS=SEEDS_DIR,
+        self.env = _env(ANALYSIS_DATA=self.data, ANALYSIS_OUTPUTS=self.outputs, ANALYSIS_SEEDS=config.seeds_dir(),
                         ANALYSIS_NOTEBOOKS=self.repo / "notebooks")
         self.env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.repo), os.environ.get("PYTHONPATH")) if p)
         from analysis.pipeline import discover_notebooks
-        from analysis.regions import case_regions
+        from analysis.data.regions import case_regions
 
         self.notebooks_dir = self.repo / "notebooks"
         self.notebooks = discover_notebooks(self.notebooks_dir)
@@ -105,6 +109,17 @@ class RealSetup:
 
     def run_cmd(self, *extra: str) -> list[str]:
         return [PY, "-m", "analysis", "run", "--jobs", str(self.jobs), *extra]
+
+    def run_code(self, regions: list[str]) -> str:
+        """Python that builds the Project ``run`` uses (folders from the environment) as ``project``."""
+        return "from analysis.pipeline import Project\nproject = Project()"
+
+    def region_notebook_names(self) -> list[str]:
+        return [nb.name for nb in self.notebooks.values() if nb.scope == "region"]
+
+    def pair_regions(self) -> list[str]:
+        wanted = [r for r in ("horten", "kongsberg") if r in self.regions]
+        return wanted if len(wanted) == 2 else self.regions[:2]
 
     @property
     def cwd(self) -> Path:
@@ -160,6 +175,17 @@ class FixtureSetup:
             cmd += ["--region", r]
         return cmd + list(extra)
 
+    def run_code(self, regions: list[str]) -> str:
+        return (f"import sys\nsys.path.insert(0, {str(ROOT / 'tests' / 'fixtures')!r})\n"
+                "from pipeline_project import make_project\n"
+                f"project = make_project({str(self.work)!r}, regions={tuple(self.regions)!r})")
+
+    def region_notebook_names(self) -> list[str]:
+        return [nb.name for nb in self.notebooks.values() if nb.scope == "region"]
+
+    def pair_regions(self) -> list[str]:
+        return self.regions[:2]
+
     def prevalidate(self) -> None:
         from analysis.data import validate_package
 
@@ -174,18 +200,31 @@ class FixtureSetup:
 # --------------------------------------------------------------------------- measurements
 
 
-def baseline(setup, jupyter_dir: Path) -> dict:
-    """(a) What a user writes: one papermill CLI call per pair, in a loop."""
-    from analysis.kernels import write_kernelspec
+def cell_seconds(path: Path) -> float | None:
+    """Seconds the code cells of an executed notebook ran, from papermill's per-cell timings."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return None
+    durations = [c.get("metadata", {}).get("papermill", {}).get("duration") for c in cells if c["cell_type"] == "code"]
+    return sum(d for d in durations if isinstance(d, int | float))
+
+
+def baseline(setup, jupyter_dir: Path, regions: list[str] | None = None, cross_region: bool = True,
+             name: str = "baseline") -> dict:
+    """(a) What a user writes: one papermill CLI call per pair, in a loop (``regions``: only these)."""
+    from analysis.pipeline.kernels import write_kernelspec
 
     write_kernelspec(jupyter_dir, None)  # the stock `tech-towns` kernel, registered or not
-    out = setup.work / "baseline"
+    out = setup.work / name
     env = {**setup.env, "JUPYTER_PATH": str(jupyter_dir), "ANALYSIS_OUTPUTS": str(out)}
     papermill = str(Path(PY).parent / "papermill")
-    times, failed = [], 0
+    times, failed, cells = [], 0, {}
     t0 = time.perf_counter()
     for nb in setup.notebooks.values():
-        targets = setup.regions if nb.scope == "region" else ["cross-region"]
+        if nb.scope != "region" and not cross_region:
+            continue
+        targets = (regions or setup.regions) if nb.scope == "region" else ["cross-region"]
         for region in targets:
             (out / region).mkdir(parents=True, exist_ok=True)
             cmd = [papermill, str(nb.path), str(out / region / f"{nb.name}.ipynb"), "-k", "tech-towns",
@@ -194,8 +233,40 @@ def baseline(setup, jupyter_dir: Path) -> dict:
             secs, done = _timed(cmd, env, cwd=getattr(setup, "cwd", ROOT))
             times.append(secs)
             failed += done.returncode != 0
+            cells.setdefault(nb.name, {})[region] = cell_seconds(out / region / f"{nb.name}.ipynb")
     return {"seconds": time.perf_counter() - t0, "pairs": len(times), "failed": failed,
-            "per_pair_median": statistics.median(times)}
+            "per_pair_median": statistics.median(times), "cell_seconds": cells}
+
+
+def forced_run(setup, regions: list[str]) -> dict:
+    """``run --force`` of ``regions`` (region notebooks only) in a fresh process; wall time and per-pair results.
+
+    Through the pipeline's Python API rather than the CLI so that the per-pair results,
+    with each notebook's cell timings taken before they are neutralised, come back.
+    """
+    code = setup.run_code(regions) + (
+        "\nimport json, time\nfrom analysis.pipeline import run\nt0 = time.perf_counter()\n"
+        f"report = run(project, regions={list(regions)!r}, notebooks={setup.region_notebook_names()!r}, force=True, "
+        f"jobs={setup.jobs}, progress=False)\n"
+        "print(json.dumps({'run_seconds': time.perf_counter() - t0, 'results': report.results}))\n")
+    secs, done = _timed([PY, "-c", code], setup.env, cwd=getattr(setup, "cwd", ROOT))
+    if done.returncode:
+        raise RuntimeError(f"run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    cells: dict[str, dict[str, float]] = {}
+    for r in out["results"]:
+        cells.setdefault(r["notebook"], {})[r["region"]] = r["cell_seconds"]
+    return {"seconds": secs, "run_seconds": out["run_seconds"], "pairs": len(out["results"]),
+            "failed": sum(r["status"] == "failed" for r in out["results"]), "cell_seconds": cells}
+
+
+def side_by_side(setup, jupyter_dir: Path, regions: list[str]) -> dict:
+    """(e) and (f): the same pairs as a sequential papermill loop and as ``run --force``."""
+    loop = baseline(setup, jupyter_dir, regions=regions, cross_region=False, name="pairs-loop")
+    print(f"  (e) papermill loop over {loop['pairs']} pairs {loop['seconds']:.1f} s", flush=True)
+    forced = forced_run(setup, regions)
+    print(f"  (e) run --force over {forced['pairs']} pairs {forced['seconds']:.1f} s", flush=True)
+    return {"regions": regions, "loop": loop, "run": forced}
 
 
 def pipeline_run(setup, *extra: str) -> dict:
@@ -283,7 +354,37 @@ def scale(ns: list[int], jobs: int, work: Path) -> list[dict]:
 # --------------------------------------------------------------------------- report
 
 
+def _median(values) -> float:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def pairs_table(res: dict) -> list[str]:
+    """(e) and (f) as lines of the printed table."""
+    e = res["pairs"]
+    loop, forced = e["loop"], e["run"]
+    lines = [f"(e) the same {loop['pairs']} pairs ({', '.join(e['regions'])} x region notebooks), jobs={res['jobs']}",
+             f"{'    papermill CLI loop, sequential':<44}{loop['seconds']:>9.1f}{1.0:>12.2f}  {loop['pairs']}/0/{loop['failed']}",
+             f"{'    run --force':<44}{forced['seconds']:>9.1f}{forced['seconds'] / loop['seconds']:>12.3f}  "
+             f"{forced['pairs']}/0/{forced['failed']}",
+             "(f) each notebook's own work: median seconds of its code cells (papermill's cell timings, no kernel start)",
+             f"    {'notebook':<28}{'papermill loop':>16}{'run (forked)':>14}{'regions':>9}"]
+    full = (res.get("baseline") or {}).get("cell_seconds", {})
+    order = res["region_notebooks"] + res["cross_notebooks"]  # reading order, not the order pairs finished in
+    for name, by_region in sorted(forced["cell_seconds"].items(), key=lambda kv: order.index(kv[0])):
+        looped = full.get(name) or loop["cell_seconds"].get(name, {})
+        lines.append(f"    {name:<28}{_median(looped.values()):>16.2f}{_median(by_region.values()):>14.2f}"
+                     f"{len(by_region):>9}")
+    for name, by_region in full.items():  # notebooks only the full loop ran (cross-region)
+        if name not in forced["cell_seconds"]:
+            lines.append(f"    {name:<28}{_median(by_region.values()):>16.2f}{'':>14}{len(by_region):>9}")
+    return lines
+
+
 def table(res: dict) -> str:
+    if res.get("cold") is None:  # --pairs-only
+        return "\n".join([f"Pipeline benchmark ({res['setup']}, jobs={res['jobs']}, {res['cores']} cores, {res['date']})",
+                          f"{'step':<44}{'seconds':>9}{'x loop':>12}  ran/reused/failed", *pairs_table(res)])
     a, b, c, d = (res[k] for k in ("baseline", "cold", "warm", "changed"))
     base = a["seconds"] if a else float("nan")
     lines = [
@@ -310,6 +411,8 @@ def table(res: dict) -> str:
         f"cross-region/{nb}.ipynb" for nb in res["cross_notebooks"]}
     targets.append(f"(d) reruns only {region} + cross-region: {'met' if set(res['changed_pairs']) == expected else 'NOT met'}")
     lines.append("targets: " + "; ".join(targets))
+    if res.get("pairs"):
+        lines += pairs_table(res)
     if res.get("scale"):
         lines.append(f"{'scale (synthetic regions x probe)':<36}{'N':>6}{'s/pair':>9}{'peak MB':>9}")
         for s in res["scale"]:
@@ -330,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=None, help="workers (default: one per core)")
     p.add_argument("--no-scale", action="store_true")
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--pairs-only", action="store_true",
+                   help="only (e) and (f): two regions' pairs as a papermill loop and as run --force, cell timings")
     p.add_argument("--scale-one", nargs=3, metavar=("N", "ENGINE", "DIR"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     from analysis.pipeline import default_jobs
@@ -351,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
                "machine": platform.machine()}
         res["region_notebooks"] = [nb.name for nb in setup.notebooks.values() if nb.scope == "region"]
         res["cross_notebooks"] = [nb.name for nb in setup.notebooks.values() if nb.scope != "region"]
+        if args.pairs_only:
+            res.update(cold=None, baseline=None, pairs=side_by_side(setup, work / "jupyter", setup.pair_regions()))
+            _write(res, f"pipeline-{'fixtures' if fixtures else 'real'}-pairs")
+            return 0
         res["baseline"] = None if args.no_baseline else baseline(setup, work / "jupyter")
         if res["baseline"]:
             print(f"  (a) baseline {res['baseline']['seconds']:.1f} s", flush=True)
@@ -365,18 +474,22 @@ def main(argv: list[str] | None = None) -> int:
         after = _keys(setup.outputs)
         res["changed_pairs"] = sorted(k for k in after if before.get(k) != after[k])
         print(f"  (d) changed {res['changed']['seconds']:.1f} s", flush=True)
+        res["pairs"] = side_by_side(setup, work / "jupyter", setup.pair_regions())
         res["floor"] = floor(work)
         if not args.no_scale:
             res["scale"] = scale([10, 25] if args.quick else [25, 100, 400], jobs, work)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        name = f"pipeline-{'fixtures' if fixtures else 'real'}{'-quick' if args.quick else ''}"
-        (RESULTS / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
-        text = table(res)
-        (RESULTS / f"{name}.txt").write_text(text + "\n")
-        print(text)
+        _write(res, f"pipeline-{'fixtures' if fixtures else 'real'}{'-quick' if args.quick else ''}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _write(res: dict, name: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
+    text = table(res)
+    (RESULTS / f"{name}.txt").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import yaml
 
 from analysis import book
 from analysis.config import PROJ_ROOT
-from analysis.regions import case_regions
+from analysis.data.regions import case_regions
 
 
 def test_quarto_yml_is_generated_from_the_registry():

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis import config
 from analysis import data as D
-from analysis.config import DATA_DIR
+from analysis.data.provenance import line_checks
+from analysis.data.sources import seeds_available
 from analysis.reproduce import reproduce_all
-from analysis.provenance import line_checks
-from analysis.sources import seeds_available
 
 # In CI the seeds are beside the clone: a missing ../shared/seeds is then a failure, not a skip.
 NEEDS_SEEDS = pytest.mark.skipif(not seeds_available() and not os.environ.get("CI"),
@@ -115,7 +115,7 @@ def test_errata_ids_referenced_exist(datasets):
 @pytest.fixture()
 def data_copy(tmp_path) -> Path:
     dst = tmp_path / "data"
-    shutil.copytree(DATA_DIR, dst, ignore=shutil.ignore_patterns(".validated"))
+    shutil.copytree(config.data_dir(), dst, ignore=shutil.ignore_patterns(".validated"))
     return dst / "datapackage.json"
 
 

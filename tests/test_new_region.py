@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,19 +15,19 @@ import nbformat
 import pandas as pd
 import pytest
 
+from analysis import config
 from analysis import data as D
-from analysis import newregion
-from analysis.config import DATA_DIR, PROJ_ROOT
-from analysis.newregion import RegistryError, add_region
-from analysis.regions import get_region
-
-REGION_NOTEBOOKS = ["history", "production-system", "innovation-sources", "innovation-barriers"]
+from analysis.config import PROJ_ROOT
+from analysis.data.newregion import add_region
+from analysis.data.regions import get_region
+from analysis.errors import RegistryError
+from analysis.pipeline import region_notebooks
 
 
 @pytest.fixture()
 def data_dir(tmp_path) -> Path:
     dst = tmp_path / "data"
-    shutil.copytree(DATA_DIR, dst, ignore=shutil.ignore_patterns(".validated", "templates", "external"))
+    shutil.copytree(config.data_dir(), dst, ignore=shutil.ignore_patterns(".validated", "templates", "external"))
     return dst
 
 
@@ -91,24 +92,36 @@ def test_added_region_is_schema_valid_with_templates(data_dir):
         with open(added.templates / res["path"], encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
         assert rows == [[f["name"] for f in res["schema"]["fields"]]], res["path"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(added.templates.stat().st_mode) == 0o777 & ~umask, "an ordinary folder, not mkdtemp's 0700"
     readme = (added.templates / "README.md").read_text(encoding="utf-8")
     assert "fetch-ssb --region horten-2024" in readme and "has_history" in readme
     # no data row was added to any dataset
     assert all(not (data_dir / r["path"]).read_text(encoding="utf-8").count("horten-2024") for r in keyed)
 
 
-def test_repository_data_checks_pass_with_a_user_region(data_dir):
-    """The repository's own data tests, run against the copy with a user-added region in it."""
+def test_repository_data_checks_pass_with_a_user_region(data_dir, monkeypatch):
+    """The repository's own data tests, run against the copy with a user-added region in it.
+
+    In this process: the data folder is read when a function is called (ANALYSIS_DATA), not
+    when analysis was imported.
+    """
+    import test_data
+
     add_region("nedre-glomma-2024", "Nedre Glomma (2024)", ["3107", "3105", "3110"], data_dir=data_dir)
-    env = {**os.environ, "ANALYSIS_DATA": str(data_dir)}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_data.py", "-k",
-                           "package_validates or registry_flags or case_region_has_documents or cited_value"],
-                          cwd=PROJ_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    monkeypatch.setenv("ANALYSIS_DATA", str(data_dir))
+    datasets = D.load_all()
+    assert "nedre-glomma-2024" in set(datasets["regions"]["region_id"])
+    test_data.test_package_validates()
+    test_data.test_registry_flags_match_data(datasets)
+    test_data.test_every_case_region_has_documents(datasets)
+    if test_data.seeds_available() or os.environ.get("CI"):
+        test_data.test_every_cited_value_is_on_its_lines(datasets)
 
 
 def test_user_region_cites_lines_that_define_its_numbers(data_dir):
-    from analysis.sources import check_frame
+    from analysis.data.sources import check_frame
 
     add_region("halden-2024", "Halden (2024)", ["3101"], data_dir=data_dir)
     regions = D.load("regions", data_dir / "datapackage.json")
@@ -128,7 +141,7 @@ def test_registry_is_untouched_when_the_write_fails(data_dir, monkeypatch):
             raise OSError(28, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(newregion.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(RegistryError, match="could not write .*regions.csv.*nothing was changed"):
         add_region("moss-2024", "Moss", ["3901"], data_dir=data_dir)
     assert _snapshot(data_dir) == before, "registry, templates or a temporary file was left behind"
@@ -142,17 +155,17 @@ def test_invalid_row_is_caught_by_the_schema_before_writing(data_dir):
     assert _snapshot(data_dir) == before
 
 
-def test_command_line_errors_are_one_line(data_dir):
+def test_command_line_errors_are_one_line(data_dir, capsys):
     proc = subprocess.run([sys.executable, "-m", "analysis", "new-region", "horten", "--name", "Horten",
                            "--municipality", "3901", "--data-dir", str(data_dir)], cwd=PROJ_ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["error: region 'horten' is already in regions.csv; choose another id"]
-    ok = subprocess.run([sys.executable, "-m", "analysis", "new-region", "horten-2024", "--name", "Horten (2024)",
-                         "--municipality", "3901", "--data-dir", str(data_dir)], cwd=PROJ_ROOT,
-                        capture_output=True, text=True, timeout=120, check=False)
-    assert ok.returncode == 0, ok.stderr
-    assert "added horten-2024" in ok.stdout
+    from analysis.cli import main  # the same command in this process: no second interpreter start
+
+    assert main(["new-region", "horten-2024", "--name", "Horten (2024)", "--municipality", "3901",
+                 "--data-dir", str(data_dir)]) == 0
+    assert "added horten-2024" in capsys.readouterr().out
 
 
 def _texts(path: Path) -> str:
@@ -172,7 +185,7 @@ def test_new_region_runs_through_every_notebook_and_report(data_dir, tmp_path):
 
     from test_ssb import Handler, fixture_value  # the local PxWebApi v2 server of test_ssb
 
-    from analysis import ssb
+    from analysis.data import ssb
 
     add_region("halden-2024", "Halden (2024)", ["3101"], data_dir=data_dir)
     add_region("hvaler-2024", "Hvaler (2024)", ["3110"], data_dir=data_dir)
@@ -194,7 +207,7 @@ def test_new_region_runs_through_every_notebook_and_report(data_dir, tmp_path):
                          check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     for rid in ("halden-2024", "hvaler-2024"):
-        for nb in REGION_NOTEBOOKS:
+        for nb in region_notebooks():
             text = _texts(outputs / rid / f"{nb}.ipynb")
             assert "The sources have no" in text, f"{rid}/{nb} does not say which data are missing"
     assert "No Statistics Norway register data have been fetched for Hvaler (2024)" in _texts(
@@ -215,10 +228,10 @@ def test_new_region_runs_through_every_notebook_and_report(data_dir, tmp_path):
 
 
 def test_correspondence_table_covers_the_registry_and_is_consistent():
-    from analysis.municipalities import chain, load_table
+    from analysis.data.correspondence import chain, load_table
 
     table = load_table()
-    with open(DATA_DIR / "regions.csv", encoding="utf-8") as fh:
+    with open(config.data_dir() / "regions.csv", encoding="utf-8") as fh:
         used = {n for r in csv.DictReader(fh) for n in r["municipality_numbers"].split(";") if n}
     assert used <= set(table), f"registry numbers missing from the correspondence table: {used - set(table)}"
     for m in table.values():

@@ -1,5 +1,6 @@
-"""Every notebook for every registered region, executed for real through the pipeline,
-then the HTML reports in a headless browser and the book's chapter sources."""
+"""Every notebook for every registered region, executed for real through the pipeline
+(the session's one run, ``executed_outputs`` in conftest.py), then the HTML reports in a
+headless browser and the book's chapter sources."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,32 +16,21 @@ import pytest
 
 from analysis import book
 from analysis.config import PROJ_ROOT
-from analysis.regions import case_regions
+from analysis.data.regions import case_regions
+from analysis.pipeline import cross_region_notebooks, region_notebooks
 
 pytestmark = pytest.mark.notebooks
-REGION_NOTEBOOKS = ["history", "production-system", "innovation-sources", "innovation-barriers"]
-CROSS = ["comparison", "national-context"]
+REGION_NOTEBOOKS = region_notebooks()
+CROSS = cross_region_notebooks()
 
 
-@pytest.fixture(scope="session")
-def run_outputs(tmp_path_factory) -> Path:
-    """One real run of every (notebook, region) pair into a temporary outputs folder."""
-    out = tmp_path_factory.mktemp("outputs")
-    env = {**os.environ, "ANALYSIS_OUTPUTS": str(out)}
-    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--jobs", "2"], cwd=PROJ_ROOT, env=env,
-                          capture_output=True, text=True, timeout=1800)
-    print(proc.stdout[-3000:], proc.stderr[-3000:])
-    assert proc.returncode == 0, f"run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return out
+def _executed(executed_outputs: Path) -> list[Path]:
+    paths = [executed_outputs / r.region_id / f"{nb}.ipynb" for r in case_regions() for nb in REGION_NOTEBOOKS]
+    return paths + [executed_outputs / "cross-region" / f"{nb}.ipynb" for nb in CROSS]
 
 
-def _executed(run_outputs: Path) -> list[Path]:
-    paths = [run_outputs / r.region_id / f"{nb}.ipynb" for r in case_regions() for nb in REGION_NOTEBOOKS]
-    return paths + [run_outputs / "cross-region" / f"{nb}.ipynb" for nb in CROSS]
-
-
-def test_every_pair_ran_without_error_output(run_outputs):
-    for path in _executed(run_outputs):
+def test_every_pair_ran_without_error_output(executed_outputs):
+    for path in _executed(executed_outputs):
         assert path.exists(), f"{path} was not written"
         nb = nbformat.read(path, as_version=4)
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -66,12 +54,12 @@ def _outputs_text(nb) -> list[str]:
     return out
 
 
-def test_every_chapter_shows_material_or_says_once_that_there_is_none(run_outputs):
+def test_every_chapter_shows_material_or_says_once_that_there_is_none(executed_outputs):
     """Per region and chapter: content under headings, or one sentence that the sources hold none -- never both,
     never a heading with nothing under it."""
     for reg in case_regions():
         for nb_name in REGION_NOTEBOOKS:
-            texts = _outputs_text(nbformat.read(run_outputs / reg.region_id / f"{nb_name}.ipynb", as_version=4))
+            texts = _outputs_text(nbformat.read(executed_outputs / reg.region_id / f"{nb_name}.ipynb", as_version=4))
             headings = [i for i, s in enumerate(texts) if s.startswith("## ")]
             none_said = sum("hold no material on its" in s for s in texts)
             assert (len(headings) > 0) != (none_said == 1), f"{reg.region_id}/{nb_name}: {len(headings)} headings, " \
@@ -81,12 +69,12 @@ def test_every_chapter_shows_material_or_says_once_that_there_is_none(run_output
                     f"{reg.region_id}/{nb_name}: empty heading {texts[i]!r}"
 
 
-def test_findings_and_reproduction(run_outputs):
+def test_findings_and_reproduction(executed_outputs):
     """Every published value a notebook recomputes matches, or is explained by the errata."""
     statuses = Counter()
     bad = []
     for reg in [*case_regions()]:
-        path = run_outputs / reg.region_id / "findings.json"
+        path = executed_outputs / reg.region_id / "findings.json"
         assert path.exists(), f"{path} missing"
         for item in json.loads(path.read_text()):
             statuses[item["status"]] += 1
@@ -98,16 +86,16 @@ def test_findings_and_reproduction(run_outputs):
     assert not bad, "\n".join(bad)
 
 
-def test_every_figure_has_its_data_beside_it(run_outputs):
+def test_every_figure_has_its_data_beside_it(executed_outputs):
     for reg in case_regions():
-        for png in sorted((run_outputs / reg.region_id / "figures").glob("*.png")):
+        for png in sorted((executed_outputs / reg.region_id / "figures").glob("*.png")):
             data = png.with_suffix(".csv")
             assert data.exists(), f"{png.name}: no data file beside the figure"
             assert len(data.read_text(encoding="utf-8").splitlines()) >= 2, f"{data.name} is empty"
 
 
-def test_book_chapters_and_references(run_outputs, tmp_path):
-    labels = book.prepare(outputs_dir=run_outputs, book_dir=tmp_path / "book")
+def test_book_chapters_and_references(executed_outputs, tmp_path):
+    labels = book.prepare(outputs_dir=executed_outputs, book_dir=tmp_path / "book")
     for rel in book.chapter_files():
         if rel.startswith("book/chapters/"):
             assert (tmp_path / rel).exists(), rel
@@ -120,12 +108,12 @@ def test_book_chapters_and_references(run_outputs, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def reports(run_outputs) -> Path:
+def reports(executed_outputs) -> Path:
     from analysis.report import build_reports
 
-    entries = build_reports(outputs_dir=run_outputs)
+    entries = build_reports(outputs_dir=executed_outputs)
     assert len(entries) == len(case_regions()) + len(CROSS)
-    return run_outputs / "html"
+    return executed_outputs / "html"
 
 
 def _chromium() -> str | None:
@@ -133,7 +121,7 @@ def _chromium() -> str | None:
 
 
 @pytest.mark.browser
-def test_reports_in_a_headless_browser(reports, run_outputs):
+def test_reports_in_a_headless_browser(reports, executed_outputs):
     exe = _chromium()
     if exe is None:
         if os.environ.get("CI"):
@@ -170,10 +158,10 @@ def test_reports_in_a_headless_browser(reports, run_outputs):
         browser.close()
 
 
-def test_every_saved_figure_is_shown_in_its_notebook(run_outputs):
+def test_every_saved_figure_is_shown_in_its_notebook(executed_outputs):
     for reg in case_regions():
         for nb_name in REGION_NOTEBOOKS:
-            nb = nbformat.read(run_outputs / reg.region_id / f"{nb_name}.ipynb", as_version=4)
+            nb = nbformat.read(executed_outputs / reg.region_id / f"{nb_name}.ipynb", as_version=4)
             shown = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-            saved = len(list((run_outputs / reg.region_id / "figures").glob(f"{nb_name}--*.png")))
+            saved = len(list((executed_outputs / reg.region_id / "figures").glob(f"{nb_name}--*.png")))
             assert shown == saved, f"{reg.region_id}/{nb_name}: {saved} figures saved, {shown} shown"

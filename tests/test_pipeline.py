@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from analysis import pipeline
-from analysis.pipeline import InputError, Project, run
+from analysis.errors import InputError
+from analysis.pipeline import Project, run
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from pipeline_project import REGIONS, make_project
@@ -61,6 +62,8 @@ def test_cold_run_executes_every_pair_and_publishes_artefacts(first_run):
     out = Path(project.outputs_dir)
     assert _statuses(report) == {("probe", "alpha"): "ran", ("probe", "beta"): "ran", ("summary", "cross-region"): "ran"}
     assert not report.failed
+    for r in report.results:  # the notebook's own cells, timed by papermill, within the pair's wall time
+        assert 0 < r["cell_seconds"] < r["seconds"], r
     for region in REGIONS:
         for rel in ("probe.ipynb", "figures/probe--trend.png", "figures/probe--trend.svg", "tables/probe--values.csv",
                     "tables/probe--large.csv", "findings/probe.json"):
@@ -175,20 +178,35 @@ def test_a_change_to_the_analysis_package_invalidates_every_pair(tmp_path):
     project = make_project(tmp_path, regions=("alpha",))
     run(project, jobs=1, progress=False, notebooks=["probe"])
     source = Path(project.source_dir)
+    for changed in ("indicators.py", "data/package.py"):  # a module, and a module of a subpackage
+        before = pipeline.source_fingerprint(source)
+        (source / changed).write_text((source / changed).read_text() + "\n# changed\n")
+        assert pipeline.source_fingerprint(source) != before, changed
+        again = run(project, jobs=1, progress=False, notebooks=["probe"])
+        assert _statuses(again) == {("probe", "alpha"): "ran"}, changed
+    (source / "__pycache__").mkdir(exist_ok=True)
     before = pipeline.source_fingerprint(source)
-    (source / "indicators.py").write_text((source / "indicators.py").read_text() + "\n# changed\n")
-    assert pipeline.source_fingerprint(source) != before
-    again = run(project, jobs=1, progress=False, notebooks=["probe"])
-    assert _statuses(again) == {("probe", "alpha"): "ran"}
+    (source / "__pycache__" / "stale.py").write_text("# not source")
+    assert pipeline.source_fingerprint(source) == before, "compiled caches are not source"
 
 
-def test_merge_findings_concatenates_atomically(tmp_path):
+def test_merge_findings_concatenates_and_rewrites_only_on_change(tmp_path):
     (tmp_path / "findings").mkdir()
     (tmp_path / "findings" / "a.json").write_text(json.dumps([{"id": 1}]))
     (tmp_path / "findings" / "b.json").write_text(json.dumps([{"id": 2}, {"id": 3}]))
     pipeline.merge_findings(tmp_path)
-    assert json.loads((tmp_path / "findings.json").read_text()) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    merged = tmp_path / "findings.json"
+    assert json.loads(merged.read_text()) == [{"id": 1}, {"id": 2}, {"id": 3}]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # unchanged parts: the file is not replaced (a new file would have a new inode)
+    inode = merged.stat().st_ino
+    pipeline.merge_findings(tmp_path)
+    assert merged.stat().st_ino == inode
+    # a changed part: replaced by a new file, atomically
+    (tmp_path / "findings" / "b.json").write_text(json.dumps([{"id": 4}]))
+    pipeline.merge_findings(tmp_path)
+    assert json.loads(merged.read_text()) == [{"id": 1}, {"id": 4}]
+    assert merged.stat().st_ino != inode
 
 
 # --------------------------------------------------------------------------- failures
@@ -340,14 +358,20 @@ def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.fixture
-def untouched(tmp_path):
-    """A project with one good run; yields it and asserts nothing changed afterwards."""
-    project = make_project(tmp_path, regions=("alpha",))
+@pytest.fixture(scope="module")
+def one_good_run(tmp_path_factory):
+    """A project with one good run, shared by the bad-input tests (they must not change it)."""
+    project = make_project(tmp_path_factory.mktemp("untouched"), regions=("alpha",))
     run(project, jobs=1, progress=False, notebooks=["probe"])
-    before = _tree(Path(project.outputs_dir))
-    yield project
-    assert _tree(Path(project.outputs_dir)) == before
+    return project
+
+
+@pytest.fixture
+def untouched(one_good_run):
+    """The project of one good run; asserts that the test changed none of its outputs."""
+    before = _tree(Path(one_good_run.outputs_dir))
+    yield one_good_run
+    assert _tree(Path(one_good_run.outputs_dir)) == before
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -376,9 +400,11 @@ def test_notebook_without_parameters_cell_is_refused(untouched):
     for cell in nb["cells"]:
         cell["metadata"].pop("tags", None)
     (Path(untouched.notebooks_dir) / "broken.ipynb").write_text(json.dumps(nb))
-    with pytest.raises(InputError, match="broken.ipynb: no cell is tagged 'parameters'"):
-        run(untouched, progress=False, force=True, notebooks=["probe"])
-    (Path(untouched.notebooks_dir) / "broken.ipynb").unlink()
+    try:
+        with pytest.raises(InputError, match="broken.ipynb: no cell is tagged 'parameters'"):
+            run(untouched, progress=False, force=True, notebooks=["probe"])
+    finally:
+        (Path(untouched.notebooks_dir) / "broken.ipynb").unlink()
 
 
 def test_missing_data_file_is_refused(untouched):
@@ -411,11 +437,18 @@ def test_cli_list_shows_regions_and_notebooks():
     notebooks = ROOT / "tests" / "fixtures" / "notebooks"
     done = subprocess.run([PYTHON, "-m", "analysis", "list", "--notebooks-dir", str(notebooks)],
                           check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
-    if not (ROOT / "data" / "regions.csv").exists():
-        assert done.returncode == 2 and done.stderr.startswith("error: ")
-        return
     assert done.returncode == 0, done.stderr
-    assert "probe" in done.stdout and "cross-region" in done.stdout and "history" in done.stdout
+    lines = done.stdout.splitlines()
+    # every registered region, once, with its case flag and name
+    from analysis.data.regions import all_regions
+
+    for r in all_regions():
+        row = [line for line in lines if line.split()[:1] == [r.region_id]]
+        assert len(row) == 1, r.region_id
+        assert row[0].split()[1] == ("yes" if r.case else "-") and row[0].endswith(r.name)
+    # the notebooks of that folder, in their metadata order, with their scope
+    listed = [line.split()[1:3] for line in lines[lines.index("Notebooks") + 1:]]
+    assert listed == [["probe", "region"], ["summary", "cross-region"]]
 
 
 def test_parse_parameter_reads_literals_and_strings():

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from analysis.config import NOTEBOOKS_DIR, PROJ_ROOT
+from analysis.config import PROJ_ROOT, notebooks_dir
 
 
-@pytest.mark.parametrize("path", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(notebooks_dir().glob("*.ipynb")), ids=lambda p: p.stem)
 def test_notebook_is_stripped_and_parameterised(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "tech-towns"

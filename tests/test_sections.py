@@ -11,7 +11,7 @@ import pytest
 
 from analysis import indicators as ind
 from analysis.findings import Findings
-from analysis.regions import Region
+from analysis.data.regions import Region
 from analysis.sections import base, comparison, innovation_sources, production_system
 
 GROUPS = [f"g{i}" for i in range(1, 8)]

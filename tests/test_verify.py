@@ -14,7 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.config import DATA_DIR, NOTEBOOKS_DIR, PROJ_ROOT
+from analysis import config, verify
+from analysis.config import PROJ_ROOT
+from analysis.data.regions import case_regions
+from analysis.pipeline import CROSS_REGION
 
 pytestmark = pytest.mark.notebooks
 
@@ -25,21 +28,26 @@ def _verify(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.C
                           env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=900)
 
 
-def test_clean_repository_verifies(tmp_path):
-    before = sorted(p.name for p in (PROJ_ROOT / "outputs").iterdir()) if (PROJ_ROOT / "outputs").exists() else []
-    proc = _verify(tmp_path)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+def _outputs_listing() -> list[str]:
+    out = PROJ_ROOT / "outputs"
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) if out.exists() else []
+
+
+def test_the_session_run_agrees_with_the_reference_and_the_sources(executed_outputs, tmp_path, capsys):
+    """Every region and the cross-region findings, as `verify` compares them after its own run."""
+    regions = [r.region_id for r in case_regions()] + [CROSS_REGION]
+    status = verify.check(executed_outputs, regions, report_dir=tmp_path / "report")
+    assert status == 0, capsys.readouterr().out[-4000:]
     rows = json.loads((tmp_path / "report" / "verification.json").read_text())["rows"]
+    assert {r["region"] for r in rows} == set(regions)
     assert rows and all(r["status"] in ("ok", "source-inconsistent") for r in rows)
     assert any(r["status"] == "source-inconsistent" for r in rows), "errata-explained values must show as such"
     assert (tmp_path / "report" / "verification.md").read_text().startswith("**")
-    after = sorted(p.name for p in (PROJ_ROOT / "outputs").iterdir()) if (PROJ_ROOT / "outputs").exists() else []
-    assert before == after, "verify must not touch outputs/"
 
 
 def test_a_changed_cited_value_names_the_findings_that_depend_on_it(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns(".validated"))
+    shutil.copytree(config.data_dir(), data, ignore=shutil.ignore_patterns(".validated"))
     path = data / "employment.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     hit = [r for r in rows if (r["area"], r["industry_id"], r["year"], r["source"]) == ("horten", "g7", "2005", "Tabell v.3")]
@@ -49,7 +57,9 @@ def test_a_changed_cited_value_names_the_findings_that_depend_on_it(tmp_path):
         w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+    before = _outputs_listing()
     proc = _verify(tmp_path, env={"ANALYSIS_DATA": str(data)})
+    assert _outputs_listing() == before, "verify must not touch outputs/"
     assert proc.returncode == 1, proc.stdout[-3000:]
     differing = [r for r in json.loads((tmp_path / "report" / "verification.json").read_text())["rows"]
                  if r["status"] != "ok" and r["status"] != "source-inconsistent"]
@@ -66,7 +76,7 @@ def test_a_changed_cited_value_names_the_findings_that_depend_on_it(tmp_path):
 
 def test_a_notebook_that_raises_fails_verify_with_notebook_and_cell(tmp_path):
     nbdir = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS_DIR, nbdir)
+    shutil.copytree(config.notebooks_dir(), nbdir)
     nb = nbformat.read(nbdir / "history.ipynb", as_version=4)
     bad = nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure for the test')")
     nb.cells.insert(3, bad)
@@ -77,15 +87,13 @@ def test_a_notebook_that_raises_fails_verify_with_notebook_and_cell(tmp_path):
     assert "RuntimeError: deliberate failure" in proc.stdout and "cell" in proc.stdout
 
 
-def test_two_fresh_runs_are_byte_identical(tmp_path):
+def test_two_fresh_runs_are_byte_identical(executed_outputs, tmp_path):
+    """The session's run (all regions) and a second run of one region give the same bytes for that region."""
     from analysis.pipeline import Project, run
 
-    outs = []
-    for k in (1, 2):
-        out = tmp_path / f"run{k}"
-        report = run(Project(outputs_dir=out), regions=["horten"], force=True, jobs=2, progress=False)
-        assert not report.failed
-        outs.append(out / "horten")
+    report = run(Project(outputs_dir=tmp_path / "again"), regions=["horten"], force=True, jobs=2, progress=False)
+    assert not report.failed
+    outs = [executed_outputs / "horten", tmp_path / "again" / "horten"]
     for sub in ("findings", "tables", "figures"):
         a, b = outs[0] / sub, outs[1] / sub
         names = sorted(p.name for p in a.iterdir())

@@ -16,9 +16,9 @@ import pandas as pd
 
 from analysis import data as D
 from analysis import plots
-from analysis.config import OUTPUTS_DIR
+from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
-from analysis.regions import Region, case_regions, get_region
+from analysis.data.regions import Region, case_regions, get_region
 from analysis.reproduce import REF_RE, DataIndex, NotComputable, evaluate_test, reproduce_row, unprinted_base
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
@@ -252,7 +252,7 @@ def _datasets(data):
 def open_case(region: str, output_dir: str | Path = "", notebook: str = "notebook", data=None) -> Case:
     """Load the validated data and set up the output folder and findings for one region."""
     reg = get_region(region)
-    out = Path(output_dir) if output_dir else OUTPUTS_DIR / region
+    out = Path(output_dir) if output_dir else outputs_dir() / region
     out.mkdir(parents=True, exist_ok=True)
     plots.set_theme()
     return Case(notebook, out, _datasets(data), Findings(region, notebook, out), region=reg)
@@ -264,7 +264,7 @@ def open_study(regions: list[str] | None = None, output_dir: str | Path = "", no
     regions = list(regions) if regions else valid
     for r in regions:
         get_region(r)
-    out = Path(output_dir) if output_dir else OUTPUTS_DIR / "cross-region"
+    out = Path(output_dir) if output_dir else outputs_dir() / "cross-region"
     out.mkdir(parents=True, exist_ok=True)
     plots.set_theme()
     return Study(notebook, out, _datasets(data), Findings("cross-region", notebook, out), regions=regions)

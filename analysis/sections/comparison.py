@@ -8,7 +8,7 @@ import pandas as pd
 from analysis import indicators as ind
 from analysis import plots
 from analysis import survey as sv
-from analysis.regions import get_region
+from analysis.data.regions import get_region
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, LOCATIONS, SECTION_TITLES, TOWNS, Study, citation, claims_of, open_study as _open_study,
     reproduce_published, synthesis,

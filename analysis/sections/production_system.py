@@ -12,7 +12,8 @@ import pandas as pd
 
 from analysis import indicators as ind
 from analysis import plots
-from analysis.external import external_section  # noqa: F401 - the notebook's SN2007 section
+from analysis.data.external import read_extract, region_folder, table_of
+from analysis.data.ssb import EMPLOYMENT_TABLE
 from analysis.indicators import UndefinedIndicator
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, LOCATIONS, SIZE_CLASSES, Case, citation, header, number, open_case as _open_case,
@@ -464,3 +465,56 @@ def networks(case: Case) -> pd.DataFrame:
                                 f"suppliers (right)", label=label, group="Role", left_groups=left)
         case.figure(fig, f"network-{network}", citation(g), g[["node_id", label, "Role", "group", "linked_to", "source", "lines"]])
     return nodes
+
+
+def _ssb_source(meta: dict) -> str:
+    return (f"Source: Statistics Norway, table {meta['table_id']} (PxWebApi v2, retrieved "
+            f"{meta['retrieved_utc'][:10]}); SN2007 divisions grouped by Eurostat's high-tech aggregation")
+
+
+def _by_class(frame: pd.DataFrame) -> pd.DataFrame:
+    """Employed persons by technology class and year, over the municipalities that cover the registry's area."""
+    same = frame[frame["same_area"].astype(str).str.lower() == "true"]
+    return same.groupby(["year", "tech_class"], as_index=False)["employed"].sum()
+
+
+def register_data(case: Case) -> pd.DataFrame:
+    """Statistics Norway register employment (SN2007, ``fetch-ssb``) for the region: another vintage than the
+    sources, never joined to their series; with a national extract, the classic location quotient against all
+    industries. A series break (a merger) is shown, not bridged."""
+    folder = region_folder(case.rid)
+    found = read_extract(folder, table_of(folder, "employment", EMPLOYMENT_TABLE))
+    if found is None:
+        return pd.DataFrame()
+    frame, meta = found
+    case.heading("Statistics Norway register data (SN2007)")
+    other = frame[frame["same_area"].astype(str).str.lower() != "true"]
+    case.say(f"Employed persons by workplace municipality (4th quarter), SSB table {meta['table_id']}, retrieved "
+             f"{meta['retrieved_utc'][:10]}; vintage **{meta['vintage']}**, not comparable with the 2005 report's groups."
+             + (f" Series break: in {', '.join(map(str, sorted(other['year'].unique())))} the municipality numbers "
+                "covered another area (a merger); those rows are left out." if not other.empty else ""))
+    levels = _by_class(frame)
+    if levels.empty:
+        return levels
+    totals = levels.groupby("year", as_index=False)["employed"].sum().assign(tech_class="all industries")
+    tech = frame[(frame["same_area"].astype(str).str.lower() == "true") & (frame["technology"].astype(str).str.lower() == "true")]
+    tech = tech.groupby("year", as_index=False)["employed"].sum().assign(tech_class="technology industries")
+    series = pd.concat([tech, totals], ignore_index=True)
+    fig = plots.series_lines(series, "year", "employed", "tech_class", f"{case.name}: register employment, SN2007",
+                             "Employed persons", xlabel="Year (4th quarter)")
+    case.figure(fig, "ssb-employment", _ssb_source(meta), series)
+    national = read_extract(region_folder("norway"), table_of(region_folder("norway"), "employment", EMPLOYMENT_TABLE))
+    if national is None:
+        case.say("Without a national extract (`python -m analysis fetch-ssb --region norway`) no location quotient "
+                 "against all industries can be computed.")
+        return series
+    nat = _by_class(national[0])
+    year = int(min(levels["year"].max(), nat["year"].max()))
+    mine, theirs = levels[levels["year"] == year].set_index("tech_class")["employed"], nat[nat["year"] == year].set_index("tech_class")["employed"]
+    lq = ind.locq(mine.reindex(theirs.index).fillna(0), mine.sum(), theirs, theirs.sum())
+    table = pd.DataFrame({"class": lq.index, "employed": mine.reindex(lq.index).fillna(0).astype(int).values,
+                          "location quotient (1 = Norway)": lq.values})
+    case.say(f"Location quotient against all industries, {year}: the class's share of {case.name}'s employment over "
+             "its share of Norway's (the classic quotient, Isserman 1977).")
+    case.table(table, "ssb-location-quotients", decimals={"location quotient (1 = Norway)": 2})
+    return table

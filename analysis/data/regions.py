@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
-from analysis.config import DATA_DIR
+from analysis import config
+from analysis.errors import DataError, RegionError
+from analysis.names import check_slug
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 SECTIONS = ("history", "production_system", "innovation_sources", "innovation_barriers")
-
-
-class RegionError(ValueError):
-    """Unknown or malformed region id."""
 
 
 @dataclass(frozen=True)
@@ -26,17 +24,14 @@ class Region:
     reference_areas: tuple[str, ...]
 
 
-def check_slug(value: str, what: str = "region id") -> str:
-    if not isinstance(value, str) or not SLUG_RE.match(value):
-        raise RegionError(f"{what} {value!r} is not a plain slug (lowercase letters, digits and '-', 2-40 chars, starting with a letter)")
-    return value
+def registry_path() -> Path:
+    return config.data_dir() / "regions.csv"
 
 
-def _read(path=DATA_DIR / "regions.csv") -> list[Region]:
-    import csv
-
+def _read(path: Path | None) -> list[Region]:
+    path = Path(path) if path is not None else registry_path()
     if not path.exists():
-        raise RegionError(f"region registry {path} is missing")
+        raise DataError(f"region registry {path} is missing")
     out = []
     with open(path, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -50,16 +45,16 @@ def _read(path=DATA_DIR / "regions.csv") -> list[Region]:
     return out
 
 
-def all_regions(path=DATA_DIR / "regions.csv") -> list[Region]:
+def all_regions(path: Path | None = None) -> list[Region]:
     return _read(path)
 
 
-def case_regions(path=DATA_DIR / "regions.csv") -> list[Region]:
+def case_regions(path: Path | None = None) -> list[Region]:
     """Regions that get the per-region notebooks, in registry order."""
     return [r for r in _read(path) if r.case]
 
 
-def get_region(region_id: str, path=DATA_DIR / "regions.csv") -> Region:
+def get_region(region_id: str, path: Path | None = None) -> Region:
     check_slug(region_id)
     regions = {r.region_id: r for r in _read(path)}
     if region_id not in regions:

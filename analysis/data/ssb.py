@@ -21,18 +21,19 @@ import json
 import os
 import re
 import socket
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from analysis.config import DATA_DIR
-from analysis.municipalities import MUNICIPALITY_TABLE, NACE_TABLE, chain, load_table, nace_classes
+from analysis import config
+from analysis.data.correspondence import MUNICIPALITY_FILE, NACE_FILE, chain, load_table, municipality_table_path, nace_classes
+from analysis.errors import SSBError
+from analysis.files import atomic_write_all
 
-# Sysselsatte per 4. kvartal, etter arbeidsstedskommune og næring (SN2007). The id could not be
-# checked against the live API where this was written (no network); fetch_table checks the
-# table's variables before asking, and `fetch-ssb --employment-table` chooses another table.
+# Sysselsatte per 4. kvartal, etter arbeidsstedskommune og næring (SN2007). Table ids and
+# variables change at SSB: fetch_table checks the table's variables before asking, and
+# `fetch-ssb --employment-table` chooses another table.
 EMPLOYMENT_TABLE = "07984"
 # Befolkning, etter region, kjønn, alder, statistikkvariabel og år (1 January)
 POPULATION_TABLE = "07459"
@@ -40,10 +41,6 @@ VINTAGE = "SN2007 (NACE Rev. 2)"
 CONNECT_TIMEOUT = 5.0  # seconds: without network the command fails in seconds
 DEADLINE = 120.0  # seconds for all requests of one fetch
 URL_ENV = "ANALYSIS_SSB_URL"
-
-
-class SSBError(Exception):
-    """The fetch failed; nothing was written."""
 
 
 def base_url() -> str:
@@ -148,15 +145,18 @@ def fetch_table(api, url: str, table_id: str, numbers: list[str], years: tuple[i
     return Fetched(table_id, str(metadata.get("label", "")), query, data_url, keyed, roles)
 
 
-def _tidy(fetched: Fetched, region_id: str, region_numbers: list[str], table, industry: bool):
-    """One row per municipality number, (division,) and year, with the registry's number it maps to."""
-    import pandas as pd  # here, not at the top: the command line imports this module for its defaults
+def _tidy(fetched: Fetched, region_id: str, region_numbers: list[str], table, classes: dict | None):
+    """One row per municipality number, (division,) and year, with the registry's number it maps to.
+
+    ``classes``: SN2007 division -> technology class for the employment table, None for population.
+    """
+    import pandas as pd  # here, not at the top: the command line imports this module for its table ids
 
     owner: dict[str, tuple[str, bool]] = {}
     for r in region_numbers:
         for n, same in chain(r, table).items():
             owner.setdefault(n, (r, same))
-    classes = nace_classes() if industry else {}
+    industry = classes is not None
     region_var, time_var, nace_var = (fetched.roles[k] for k in ("region", "time", "nace"))
     out = []
     for row in fetched.rows:
@@ -212,33 +212,9 @@ def _version(dist: str) -> str:
         return "?"
 
 
-def _write_atomically(files: dict[Path, str]) -> None:
-    """Write every file to a temporary name first, then rename them all; on failure remove what was renamed."""
-    staged: list[tuple[str, Path]] = []
-    done: list[Path] = []
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            staged.append((tmp, path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
-            done.append(path)
-    except BaseException:
-        for path in done:
-            path.unlink(missing_ok=True)
-        raise
-    finally:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-
-def region_numbers(region_id: str, data_dir: Path = DATA_DIR) -> list[str]:
+def region_numbers(region_id: str, data_dir: Path | None = None) -> list[str]:
     """The registry's municipality numbers of ``region_id`` (a clear error when it has none)."""
-    registry = Path(data_dir) / "regions.csv"
+    registry = (Path(data_dir) if data_dir is not None else config.data_dir()) / "regions.csv"
     with open(registry, encoding="utf-8", newline="") as fh:
         rows = {r["region_id"]: r for r in csv.DictReader(fh)}
     if region_id not in rows:
@@ -250,7 +226,7 @@ def region_numbers(region_id: str, data_dir: Path = DATA_DIR) -> list[str]:
     return numbers
 
 
-def fetch_region(region_id: str, years: tuple[int, int] = (2008, 2100), data_dir: Path = DATA_DIR,
+def fetch_region(region_id: str, years: tuple[int, int] = (2008, 2100), data_dir: Path | None = None,
                  url: str | None = None, deadline: float = DEADLINE,
                  tables: tuple[str, str] = (EMPLOYMENT_TABLE, POPULATION_TABLE)) -> list[Path]:
     """Fetch employment and population of ``region_id`` and write them to ``data/external/<region>/``.
@@ -258,13 +234,13 @@ def fetch_region(region_id: str, years: tuple[int, int] = (2008, 2100), data_dir
     ``tables``: the (employment, population) table ids; another employment table must have
     a region, a year and a two-digit SN2007 variable (checked against its metadata).
     """
-    data_dir = Path(data_dir)
+    data_dir = Path(data_dir) if data_dir is not None else config.data_dir()
     numbers = region_numbers(region_id, data_dir)
-    table = load_table(data_dir / "correspondence" / MUNICIPALITY_TABLE.name)
+    table = load_table(municipality_table_path(data_dir))
     unknown = [n for n in numbers if n not in table]
     if unknown:
         raise SSBError(f"municipality {unknown[0]} of {region_id} is not in data/correspondence/"
-                       f"{MUNICIPALITY_TABLE.name}; add it with its KLASS 131 citation")
+                       f"{MUNICIPALITY_FILE}; add it with its KLASS 131 citation")
     wanted = sorted({n for r in numbers for n in chain(r, table)})
     url = url or base_url()
     _probe(url)
@@ -279,17 +255,18 @@ def fetch_region(region_id: str, years: tuple[int, int] = (2008, 2100), data_dir
 
     results = _within(work, deadline, url)
 
+    classes = nace_classes(data_dir / "correspondence" / NACE_FILE)
     files: dict[Path, str] = {}
     out_dir = data_dir / "external" / region_id
     for kind, fetched in results:
         try:
-            frame = _tidy(fetched, region_id, numbers, table, industry=kind == "employment")
+            frame = _tidy(fetched, region_id, numbers, table, classes if kind == "employment" else None)
         except (KeyError, StopIteration, ValueError, TypeError) as exc:
             raise SSBError(f"table {fetched.table_id}: unexpected answer ({_one_line(exc)}); nothing was written") from None
         files[out_dir / f"{fetched.table_id}.csv"] = frame.to_csv(index=False, lineterminator="\n")
         files[out_dir / f"{fetched.table_id}.json"] = json.dumps(
             _sidecar(fetched, region_id, retrieved, kind, frame), indent=2, ensure_ascii=False) + "\n"
-    _write_atomically(files)
+    atomic_write_all(files)
     return sorted(files)
 
 
@@ -335,4 +312,4 @@ def default_years() -> tuple[int, int]:
     return 2008, dt.date.today().year
 
 
-__all__ = ["EMPLOYMENT_TABLE", "NACE_TABLE", "POPULATION_TABLE", "SSBError", "base_url", "fetch_region"]
+__all__ = ["EMPLOYMENT_TABLE", "POPULATION_TABLE", "SSBError", "base_url", "fetch_region"]

@@ -16,17 +16,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.config import DATA_DIR, DOCUMENTS, SEEDS_DIR
+from analysis import config
+from analysis.data.documents import FILES
+from analysis.errors import SourceError
 
 LINES_RE = re.compile(r"^[0-9]+(-[0-9]+)?(;[0-9]+(-[0-9]+)?)*$")
 GARBLED_DOC = "of-2013-nedre-glomma"
 # A region added with `python -m analysis new-region` has no source document: its registry row
 # cites the lines of the municipality correspondence table that define its municipality numbers.
 USER_REGISTRY = "user-registry"
-
-
-class SourceError(Exception):
-    """A cited document or line range does not exist."""
 
 
 def parse_lines(spec: str) -> list[tuple[int, int]]:
@@ -43,33 +41,43 @@ def parse_lines(spec: str) -> list[tuple[int, int]]:
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def document_lines(doc: str, seeds_dir: Path = SEEDS_DIR) -> tuple[str, ...]:
+def document_lines(doc: str, seeds_dir: Path | None = None) -> tuple[str, ...]:
+    """The lines of document ``doc`` (of the correspondence table for a user-added region)."""
     if doc == USER_REGISTRY:
-        path = DATA_DIR / "correspondence" / "municipality_numbers.csv"
+        path = config.correspondence_dir() / "municipality_numbers.csv"
         if not path.exists():
             raise SourceError(f"{doc}: the municipality correspondence table {path} is missing")
-        return tuple(path.read_text(encoding="utf-8").splitlines())
-    if doc not in DOCUMENTS:
-        raise SourceError(f"unknown document {doc!r}; known: {', '.join(DOCUMENTS)}")
-    path = Path(seeds_dir) / DOCUMENTS[doc]
-    if not path.exists():
-        raise SourceError(f"source document {doc} not found at {path}")
+    else:
+        if doc not in FILES:
+            raise SourceError(f"unknown document {doc!r}; known: {', '.join(FILES)}")
+        path = Path(seeds_dir if seeds_dir is not None else config.seeds_dir()) / FILES[doc]
+        if not path.exists():
+            raise SourceError(f"source document {doc} not found at {path}")
+    return _lines(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _lines(path: Path, _mtime_ns: int) -> tuple[str, ...]:
     return tuple(path.read_text(encoding="utf-8").splitlines())
 
 
-def seeds_available(seeds_dir: Path = SEEDS_DIR) -> bool:
-    return all((Path(seeds_dir) / f).exists() for f in DOCUMENTS.values())
+def seeds_available(seeds_dir: Path | None = None) -> bool:
+    folder = Path(seeds_dir if seeds_dir is not None else config.seeds_dir())
+    return all((folder / f).exists() for f in FILES.values())
 
 
-@functools.lru_cache(maxsize=1)
-def garbled_map(path: Path = DATA_DIR / "garbled_font_map.csv") -> dict[str, str]:
+def garbled_map(path: Path | None = None) -> dict[str, str]:
     """Unambiguous part of the substitution (lower case, digits, punctuation).
 
     Upper-case glyphs land on ordinary ASCII letters and are left alone: they
     cannot be told from clean text without context, and no number depends on them.
     """
-    if not Path(path).exists():
+    return _garbled_map(Path(path) if path is not None else config.data_dir() / "garbled_font_map.csv")
+
+
+@functools.lru_cache(maxsize=2)
+def _garbled_map(path: Path) -> dict[str, str]:
+    if not path.exists():
         return {}
     with open(path, encoding="utf-8") as fh:
         return {r["garbled"]: r["decoded"] for r in csv.DictReader(fh) if r["class"] != "upper"}
@@ -80,15 +88,19 @@ def decode_garbled(text: str) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
-@functools.lru_cache(maxsize=1)
-def number_words(path: Path = DATA_DIR / "number_words.csv") -> dict[str, float]:
-    if not Path(path).exists():
+def number_words(path: Path | None = None) -> dict[str, float]:
+    return _number_words(Path(path) if path is not None else config.data_dir() / "number_words.csv")
+
+
+@functools.lru_cache(maxsize=2)
+def _number_words(path: Path) -> dict[str, float]:
+    if not path.exists():
         return {}
     with open(path, encoding="utf-8") as fh:
         return {r["word"].lower(): float(r["value"]) for r in csv.DictReader(fh)}
 
 
-def cited_text(doc: str, spec: str, seeds_dir: Path = SEEDS_DIR) -> str:
+def cited_text(doc: str, spec: str, seeds_dir: Path | None = None) -> str:
     """The cited lines joined by spaces (decoded where the font is garbled)."""
     lines = document_lines(doc, seeds_dir)
     parts = []
@@ -198,7 +210,7 @@ class Check:
     reason: str = ""
 
 
-def check_frame(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_DIR) -> list[Check]:
+def check_frame(name: str, frame, fields: list[dict], seeds_dir: Path | None = None) -> list[Check]:
     """Check every cited number and verbatim term of ``frame`` against its cited lines."""
     if "lines" not in frame.columns:
         return []  # vocabularies without citation columns (number_words, garbled_font_map)
@@ -242,7 +254,7 @@ def check_frame(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_DI
     return checks
 
 
-def check_dataset(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_DIR) -> list[Check]:
+def check_dataset(name: str, frame, fields: list[dict], seeds_dir: Path | None = None) -> list[Check]:
     """The source-line checks of one dataset: both sides of each contradiction for the errata,
     the cited values and verbatim terms for every other dataset."""
     if name == "errata":
@@ -250,7 +262,7 @@ def check_dataset(name: str, frame, fields: list[dict], seeds_dir: Path = SEEDS_
     return check_frame(name, frame, fields, seeds_dir)
 
 
-def check_errata(frame, seeds_dir: Path = SEEDS_DIR) -> list[Check]:
+def check_errata(frame, seeds_dir: Path | None = None) -> list[Check]:
     """Both sides of every contradiction: printed numbers must be on their lines."""
     checks = []
     for i, row in enumerate(frame.to_dict("records"), start=2):

@@ -4,14 +4,15 @@ Starting a kernel and importing pandas, matplotlib, seaborn, scipy and statsmode
 costs about two seconds, far more than the notebooks themselves. The *template* is
 one process per run that imports those libraries once and then forks one child per
 kernel request; the child runs the ipykernel app on the connection file jupyter_client
-wrote and serves exactly one notebook (see ../shared/research/fast-kernels.md for the
-measurements and the pitfalls this follows).
+wrote and serves exactly one notebook. ``docs/forked-kernels.md`` says what must hold
+for a forked kernel to behave exactly like a stock one, and why; read it before
+changing anything here.
 
 Pieces:
-- ``python -m analysis.kernels template SOCKET``: the template. It binds the socket
+- ``python -m analysis.pipeline.kernels template SOCKET``: the template. It binds the socket
   first (so early requests queue instead of failing), preloads, then forks a child for
   every request. It holds no ZMQ context, event loop or thread before forking.
-- ``python -m analysis.kernels launch SOCKET -f CONNECTION_FILE``: the kernel command
+- ``python -m analysis.pipeline.kernels launch SOCKET -f CONNECTION_FILE``: the kernel command
   of the run-local kernelspec. It hands its stdio to the template, forwards signals to
   the child and exits with the child's status. When the template is unavailable it
   ``exec``\\ s a stock kernel, so a run never depends on the template being up.
@@ -33,20 +34,23 @@ import sys
 from pathlib import Path
 
 from analysis.config import KERNEL_NAME, PROJ_ROOT
+from analysis.errors import ExternalError
+from analysis.files import atomic_write_text
 
 DISPLAY_NAME = "Python (tech-towns)"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
-# Imported by the template before any fork; everything a notebook of this project
-# imports at the top. Missing modules are skipped (the other helper's modules may not
-# exist yet). Not matplotlib_inline.backend_inline: it hooks itself into IPython when
-# first imported, and there is no IPython shell in the template, so the children would
-# show figures as text only.
+# Imported by the template before any fork; the notebooks' own imports are added at run
+# time (notebook_imports). A module that fails to import is skipped and the kernel imports
+# it itself, so a list that names a module the code no longer has costs time, not results.
+# Not matplotlib_inline.backend_inline: it hooks itself into IPython when first imported,
+# and there is no IPython shell in the template, so the children would show figures as
+# text only.
 PRELOAD = (
     "numpy", "pandas", "scipy", "scipy.stats", "matplotlib", "matplotlib.pyplot", "seaborn",
     "statsmodels.api", "statsmodels.formula.api", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-    "analysis", "analysis.config", "analysis.data", "analysis.regions", "analysis.indicators", "analysis.survey",
-    "analysis.plots", "analysis.findings",
+    "analysis", "analysis.config", "analysis.data", "analysis.data.regions", "analysis.indicators",
+    "analysis.survey", "analysis.plots", "analysis.findings",
 )
 
 
@@ -81,11 +85,10 @@ def notebook_imports(paths) -> list[str]:
     return [m for m in found if m and not m.startswith(".")]
 
 
-def _die_with_parent(sig: int = signal.SIGTERM) -> None:
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
     """Ask Linux to signal us when the process that started us dies (no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
         return
-    import contextlib
     import ctypes
 
     with contextlib.suppress(Exception):  # best effort only
@@ -107,10 +110,10 @@ def write_kernelspec(jupyter_dir: Path, socket_path: Path | None) -> Path:
     if socket_path is None:
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     else:
-        argv = [sys.executable, "-m", "analysis.kernels", "launch", str(socket_path), "-f", "{connection_file}"]
+        argv = [sys.executable, "-m", "analysis.pipeline.kernels", "launch", str(socket_path), "-f", "{connection_file}"]
     spec = {"argv": argv, "display_name": DISPLAY_NAME, "language": "python", "interrupt_mode": "signal",
             "metadata": {"debugger": True}}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    atomic_write_text(spec_dir / "kernel.json", json.dumps(spec, indent=1))
     return spec_dir
 
 
@@ -132,7 +135,7 @@ def install_kernelspec(user: bool = False) -> str:
     cmd = [sys.executable, "-m", "ipykernel", "install", where, "--name", KERNEL_NAME, "--display-name", DISPLAY_NAME]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
+        raise ExternalError(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
     return done.stdout.strip() or done.stderr.strip()
 
 
@@ -228,7 +231,7 @@ class Template:
         full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJ_ROOT), full_env.get("PYTHONPATH")) if p)
         full_env["ANALYSIS_PRELOAD"] = ",".join(preload)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "analysis.kernels", "template", str(self.socket_path)],
+            [sys.executable, "-m", "analysis.pipeline.kernels", "template", str(self.socket_path)],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=full_env, cwd=str(PROJ_ROOT),
         )
 
@@ -283,7 +286,7 @@ def serve_template(socket_path: str) -> None:
     import select
 
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    _die_with_parent()
+    die_with_parent()
     parent = os.getppid()
     if os.path.exists(socket_path):
         os.unlink(socket_path)
@@ -414,7 +417,7 @@ def _stock_kernel(connection_file: str) -> None:
 
 def launch(socket_path: str, connection_file: str) -> int:
     """Kernel command: get a forked kernel from the template, or exec a stock one."""
-    _die_with_parent()
+    die_with_parent()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(socket_path)
@@ -458,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if len(argv) >= 4 and argv[0] == "launch" and argv[2] == "-f":
         return launch(argv[1], argv[3])
-    print("usage: python -m analysis.kernels template SOCKET | launch SOCKET -f CONNECTION_FILE", file=sys.stderr)
+    print("usage: python -m analysis.pipeline.kernels template SOCKET | launch SOCKET -f CONNECTION_FILE",
+          file=sys.stderr)
     return 2
 
 

@@ -1,10 +1,11 @@
-"""Load the cited source datasets in ``data/`` as validated, typed DataFrames.
+"""The data package: the cited source datasets in ``data/`` as validated, typed DataFrames.
 
 The schema of every dataset is declared once, as a Frictionless Data Package
 (``data/datapackage.json``, Table Schema: types, constraints, primary and foreign
 keys). :func:`load` validates the CSV against it and refuses to return anything
 that violates it: the error names the file, row, column and rule. Nothing is
-coerced or dropped silently.
+coerced or dropped silently. Every function takes the declaration's path and
+defaults to the one of :func:`analysis.config.datapackage`.
 """
 
 from __future__ import annotations
@@ -13,21 +14,34 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from analysis import config
+from analysis.errors import DataError
+from analysis.files import atomic_write_text
 
-from analysis.config import DATA_DIR, DATAPACKAGE
-
-
-class DataError(Exception):
-    """A dataset is missing, unreadable or violates its schema."""
-
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
 
 
+def _package(datapackage: Path | None) -> Path:
+    return Path(datapackage) if datapackage is not None else config.datapackage()
+
+
+def descriptor(datapackage: Path | None = None) -> dict:
+    """The parsed declaration (cached until the next :func:`validate_package`)."""
+    return _read_descriptor(_package(datapackage))
+
+
+def forget_descriptors() -> None:
+    """Drop the cached declarations (after a declaration changed on disk)."""
+    _read_descriptor.cache_clear()
+
+
 @functools.lru_cache(maxsize=4)
-def _descriptor(path: Path = DATAPACKAGE) -> dict:
+def _read_descriptor(path: Path) -> dict:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -36,27 +50,27 @@ def _descriptor(path: Path = DATAPACKAGE) -> dict:
         raise DataError(f"{path} is not valid JSON: {exc}") from exc
 
 
-def dataset_names(datapackage: Path = DATAPACKAGE) -> list[str]:
+def dataset_names(datapackage: Path | None = None) -> list[str]:
     """Names of every declared dataset, in declaration order."""
-    return [r["name"] for r in _descriptor(datapackage)["resources"]]
+    return [r["name"] for r in descriptor(datapackage)["resources"]]
 
 
-def resource_descriptor(name: str, datapackage: Path = DATAPACKAGE) -> dict:
+def resource_descriptor(name: str, datapackage: Path | None = None) -> dict:
     """The declared resource (path, schema, description) of dataset ``name``."""
-    for res in _descriptor(datapackage)["resources"]:
+    for res in descriptor(datapackage)["resources"]:
         if res["name"] == name:
             return res
     raise DataError(f"unknown dataset {name!r}; declared datasets: {', '.join(dataset_names(datapackage))}")
 
 
-def dataset_path(name: str, datapackage: Path = DATAPACKAGE) -> Path:
-    return Path(datapackage).parent / resource_descriptor(name, datapackage)["path"]
+def dataset_path(name: str, datapackage: Path | None = None) -> Path:
+    return _package(datapackage).parent / resource_descriptor(name, datapackage)["path"]
 
 
 def _fingerprint(datapackage: Path) -> str:
     """Hash of the declaration and every CSV: validation results are reused only for identical bytes."""
     h = hashlib.sha256(Path(datapackage).read_bytes())
-    for res in _descriptor(datapackage)["resources"]:
+    for res in descriptor(datapackage)["resources"]:
         p = Path(datapackage).parent / res["path"]
         h.update(res["path"].encode())
         h.update(p.read_bytes() if p.exists() else b"<missing>")
@@ -76,16 +90,16 @@ def _format_error(err: dict, base: Path) -> str:
     return f"{', '.join(where)}: {err.get('type', 'error')}: {err.get('note') or err.get('message')}"
 
 
-def validate_package(datapackage: Path = DATAPACKAGE) -> list[str]:
+def validate_package(datapackage: Path | None = None) -> list[str]:
     """Validate every dataset (types, constraints, primary and foreign keys).
 
     Returns a list of error messages, each naming file, row, column and rule;
     empty when the package is valid. Results are cached by content hash, so a
     second call on unchanged files costs a few milliseconds.
     """
-    datapackage = Path(datapackage)
-    _descriptor.cache_clear()
-    desc = _descriptor(datapackage)
+    datapackage = _package(datapackage)
+    forget_descriptors()
+    desc = descriptor(datapackage)
     missing = [r["path"] for r in desc["resources"] if not (datapackage.parent / r["path"]).exists()]
     if missing:
         return [f"data/{p}: file is missing (declared in {datapackage.name})" for p in missing]
@@ -109,13 +123,15 @@ def validate_package(datapackage: Path = DATAPACKAGE) -> list[str]:
                 errors.append(f"data/{resource.path}: {err.type}: {err.note}")
     if not errors:
         try:
-            stamp.write_text(key)
+            atomic_write_text(stamp, key)
         except OSError:
-            pass
+            pass  # a read-only data folder: validation is only repeated next time
     return errors
 
 
 def _typed(frame: pd.DataFrame, schema: dict, path: Path) -> pd.DataFrame:
+    import pandas as pd  # here: validation, fingerprints and the registry do not need it, and it costs every command
+
     out = {}
     for field in schema["fields"]:
         name, kind = field["name"], field["type"]
@@ -133,13 +149,14 @@ def _typed(frame: pd.DataFrame, schema: dict, path: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def load(name: str, datapackage: Path = DATAPACKAGE) -> pd.DataFrame:
+def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     """Return dataset ``name`` as a typed DataFrame, after validating the package.
 
     Raises :class:`DataError` naming file, row, column and rule on any schema
     violation anywhere in the package (foreign keys tie the datasets together,
     so one bad file makes every load fail loudly rather than half-work).
     """
+    datapackage = _package(datapackage)
     res = resource_descriptor(name, datapackage)
     errors = validate_package(datapackage)
     if errors:
@@ -147,6 +164,8 @@ def load(name: str, datapackage: Path = DATAPACKAGE) -> pd.DataFrame:
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
         raise DataError(f"data package {datapackage} is invalid ({len(errors)} errors):\n  {shown}{more}")
     path = Path(datapackage).parent / res["path"]
+    import pandas as pd
+
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     return _typed(frame, res["schema"], path)
 
@@ -154,7 +173,7 @@ def load(name: str, datapackage: Path = DATAPACKAGE) -> pd.DataFrame:
 REGION_COLUMNS = ("region_id", "area")
 
 
-def data_fingerprint(region_ids=None, datapackage: Path = DATAPACKAGE) -> str:
+def data_fingerprint(region_ids=None, datapackage: Path | None = None) -> str:
     """Hash of the data a notebook run depends on.
 
     ``region_ids=None``: every byte of the package. Otherwise: the declaration,
@@ -162,14 +181,14 @@ def data_fingerprint(region_ids=None, datapackage: Path = DATAPACKAGE) -> str:
     datasets with one, only the rows whose region is in ``region_ids`` -- so a
     change to one region's rows does not invalidate the other regions' results.
     """
-    datapackage = Path(datapackage)
+    datapackage = _package(datapackage)
     if region_ids is None:
         return _fingerprint(datapackage)
     import csv
 
     wanted = set(region_ids)
     h = hashlib.sha256(datapackage.read_bytes())
-    for res in _descriptor(datapackage)["resources"]:
+    for res in descriptor(datapackage)["resources"]:
         p = datapackage.parent / res["path"]
         h.update(res["path"].encode())
         if not p.exists():
@@ -202,12 +221,9 @@ def _hash_external(h, external: Path, region_ids) -> None:
                     h.update(f.read_bytes())
 
 
-def load_all(datapackage: Path = DATAPACKAGE) -> dict[str, pd.DataFrame]:
+def load_all(datapackage: Path | None = None) -> dict[str, pd.DataFrame]:
     return {name: load(name, datapackage) for name in dataset_names(datapackage)}
 
 
-def fields(name: str, datapackage: Path = DATAPACKAGE) -> list[dict]:
+def fields(name: str, datapackage: Path | None = None) -> list[dict]:
     return resource_descriptor(name, datapackage)["schema"]["fields"]
-
-
-__all__ = ["DATA_DIR", "DataError", "dataset_names", "dataset_path", "fields", "load", "load_all", "validate_package"]

@@ -1,4 +1,4 @@
-"""Municipality numbers across the reforms, and SN2007 divisions to technology classes.
+"""Correspondences: municipality numbers across the reforms, and SN2007 divisions to technology classes.
 
 Both tables live in ``data/correspondence/`` with their citations (see the README there).
 Numbers change at county reforms (a renumbering: the series continues) and at mergers
@@ -14,17 +14,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.config import DATA_DIR
+from analysis import config
+from analysis.errors import MunicipalityError
 
-CORRESPONDENCE_DIR = DATA_DIR / "correspondence"
-MUNICIPALITY_TABLE = CORRESPONDENCE_DIR / "municipality_numbers.csv"
-NACE_TABLE = CORRESPONDENCE_DIR / "nace2_hightech.csv"
+MUNICIPALITY_FILE = "municipality_numbers.csv"
+NACE_FILE = "nace2_hightech.csv"
 NUMBER_RE = re.compile(r"^[0-9]{4}$")
 OPEN_END = 9999  # valid_to of a number still in use
-
-
-class MunicipalityError(ValueError):
-    """A malformed or unknown municipality number."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +42,14 @@ def _int(text: str) -> int | None:
     return int(text) if text.strip() else None
 
 
-def load_table(path: Path = MUNICIPALITY_TABLE) -> dict[str, Municipality]:
+def municipality_table_path(data_dir: Path | None = None) -> Path:
+    return (Path(data_dir) / "correspondence" if data_dir is not None else config.correspondence_dir()) / MUNICIPALITY_FILE
+
+
+def load_table(path: Path | None = None) -> dict[str, Municipality]:
     """The correspondence table, number -> :class:`Municipality`."""
-    if not Path(path).exists():
+    path = Path(path) if path is not None else municipality_table_path()
+    if not path.exists():
         raise MunicipalityError(f"the municipality correspondence table {path} is missing")
     out = {}
     with open(path, encoding="utf-8", newline="") as fh:
@@ -61,10 +62,11 @@ def load_table(path: Path = MUNICIPALITY_TABLE) -> dict[str, Municipality]:
 
 
 def check_number(number: str, table: dict[str, Municipality] | None = None,
-                 path: Path = MUNICIPALITY_TABLE) -> Municipality:
+                 path: Path | None = None) -> Municipality:
     """The row of ``number``; a clear error when it is malformed or not in the table."""
     if not isinstance(number, str) or not NUMBER_RE.match(number):
         raise MunicipalityError(f"malformed municipality number {number!r}: expected four digits, e.g. 0701 or 3901")
+    path = Path(path) if path is not None else municipality_table_path()
     table = load_table(path) if table is None else table
     if number not in table:
         raise MunicipalityError(
@@ -75,7 +77,7 @@ def check_number(number: str, table: dict[str, Municipality] | None = None,
 
 def _shown(path: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(DATA_DIR.resolve().parent))
+        return str(Path(path).resolve().relative_to(config.data_dir().resolve().parent))
     except ValueError:
         return str(path)
 
@@ -90,21 +92,6 @@ def common_vintage(numbers: list[str], table: dict[str, Municipality]) -> int:
         raise MunicipalityError(f"the municipality numbers are not valid in the same year: {spans}; "
                                 "give all numbers of one vintage")
     return end if end != OPEN_END else max(start, 2024)
-
-
-def lineage(number: str, table: dict[str, Municipality]) -> list[Municipality]:
-    """Every number that is, was or will be the same municipality (predecessors and successors)."""
-    seen: dict[str, Municipality] = {}
-    todo = [number]
-    while todo:
-        n = todo.pop()
-        if n in seen or n not in table:
-            continue
-        seen[n] = table[n]
-        if table[n].successor:
-            todo.append(table[n].successor)
-        todo += [m.number for m in table.values() if m.successor == n]
-    return sorted(seen.values(), key=lambda m: (m.valid_from or 0, m.number))
 
 
 def current_number(number: str, year: int, table: dict[str, Municipality]) -> tuple[str, bool]:
@@ -124,8 +111,9 @@ class TechClass:
     technology: bool
 
 
-def nace_classes(path: Path = NACE_TABLE) -> dict[str, TechClass]:
+def nace_classes(path: Path | None = None) -> dict[str, TechClass]:
     """SN2007 (NACE Rev. 2) division -> Eurostat high-tech aggregation class."""
+    path = Path(path) if path is not None else config.correspondence_dir() / NACE_FILE
     with open(path, encoding="utf-8", newline="") as fh:
         return {r["nace2"]: TechClass(r["class_id"], r["class_label"], r["technology"] == "true")
                 for r in csv.DictReader(fh)}

@@ -13,18 +13,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.config import DATA_DIR
-from analysis.files import atomic_write_text
-from analysis.municipalities import MUNICIPALITY_TABLE, check_number, common_vintage, load_table
-from analysis.regions import SECTIONS, check_slug
+from analysis import config
+from analysis.data.correspondence import check_number, common_vintage, load_table, municipality_table_path
+from analysis.data.package import forget_descriptors, validate_package
+from analysis.data.regions import SECTIONS
+from analysis.data.sources import USER_REGISTRY
+from analysis.errors import AnalysisError, RegistryError
+from analysis.files import atomic_dir, atomic_write_text
+from analysis.names import check_slug
 
-USER_REGISTRY = "user-registry"
 TEMPLATES = "templates"
 # which rows make a section's has_* flag true (tests/test_data.py::test_registry_flags_match_data)
 SECTION_DATA = {
@@ -33,10 +36,6 @@ SECTION_DATA = {
     "innovation_sources": "survey_rankings with question = information-sources, or case_content with section = innovation-sources",
     "innovation_barriers": "survey_rankings with question = innovation-barriers, or case_content with section = innovation-barriers",
 }
-
-
-class RegistryError(ValueError):
-    """The region cannot be added (bad input, duplicate, or the new registry would be invalid)."""
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,10 @@ def _csv_text(header: list[str], row: dict[str, str]) -> str:
 
 def _validate_copy(data_dir: Path, registry_text: str) -> list[str]:
     """Validate the data package with the new registry, in a temporary copy."""
-    from analysis.data import validate_package
-
     with tempfile.TemporaryDirectory(prefix="new-region-") as tmp:
         copy = Path(tmp) / "data"
         copy.mkdir()
         shutil.copy2(data_dir / "datapackage.json", copy / "datapackage.json")
-        import json
-
         for res in json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
             src = data_dir / res["path"]
             if src.exists():
@@ -99,9 +94,7 @@ def _validate_copy(data_dir: Path, registry_text: str) -> list[str]:
         try:
             return validate_package(copy / "datapackage.json")
         finally:
-            from analysis.data import _descriptor
-
-            _descriptor.cache_clear()  # the copy's declaration must not shadow the real one
+            forget_descriptors()  # the copy's declaration must not shadow the real one
 
 
 def _template_readme(region_id: str, name: str, datasets: list[dict]) -> str:
@@ -120,7 +113,8 @@ def _template_readme(region_id: str, name: str, datasets: list[dict]) -> str:
         "2. **Numbers and facts from a document** (a report, a plan, a survey): one row per value, with",
         "   `doc`, `source` (table/figure/section as printed) and `lines` (line range in the document's",
         "   text). Add the document first: its id to the `doc` enums in `data/datapackage.json`, its text",
-        "   file to `analysis/config.py` `DOCUMENTS` and a row to the documents table in `data/README.md`.",
+        "   file, names and bibliography key to `DOCUMENTS` in `analysis/data/documents.py`, and a row to the",
+        "   documents tables of `data/README.md`, `README.md` and `book/sources-and-methods.qmd`.",
         "3. **Merge**: append the filled rows to `data/<dataset>.csv` (never edit the templates' header),",
         f"   add the document id to `documents` of `{region_id}` in `data/regions.csv`, and set the",
         "   section flags (`has_*`) to `true` exactly for the sections that now have data:",
@@ -145,33 +139,25 @@ def _template_readme(region_id: str, name: str, datasets: list[dict]) -> str:
 
 def _write_templates(target: Path, region_id: str, name: str, datasets: list[dict]) -> None:
     """Write the templates into a staging folder, then rename it into place (all or nothing)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{region_id}.", suffix=".tmp", dir=target.parent))
-    try:
+    with atomic_dir(target) as staging:
         for res in datasets:
             header = [f["name"] for f in res["schema"]["fields"]]
             with open(staging / res["path"], "w", encoding="utf-8", newline="") as fh:
                 csv.writer(fh, lineterminator="\n").writerow(header)
         (staging / "README.md").write_text(_template_readme(region_id, name, datasets), encoding="utf-8")
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
-def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path = DATA_DIR, kind: str | None = None,
+def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path | None = None, kind: str | None = None,
                today: str | None = None) -> NewRegion:
     """Add case region ``region_id`` with municipalities ``numbers`` to ``data_dir/regions.csv``.
 
     Refuses (``RegistryError``) an invalid id, an empty name, malformed or unknown
     municipality numbers, numbers of different vintages, and an id already registered.
     """
-    import json
-
-    data_dir = Path(data_dir)
+    data_dir = Path(data_dir) if data_dir is not None else config.data_dir()
     try:
         check_slug(region_id)
-    except ValueError as exc:
+    except AnalysisError as exc:
         raise RegistryError(str(exc)) from None
     name = (name or "").strip()
     if not name or "\n" in name:
@@ -181,13 +167,13 @@ def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path = D
     dupes = sorted({n for n in numbers if numbers.count(n) > 1})
     if dupes:
         raise RegistryError(f"municipality number(s) {', '.join(dupes)} given twice")
-    table_path = data_dir / "correspondence" / MUNICIPALITY_TABLE.name
+    table_path = municipality_table_path(data_dir)
     try:
         table = load_table(table_path)
         for n in numbers:
             check_number(n, table, table_path)
         vintage = common_vintage(numbers, table)
-    except ValueError as exc:
+    except AnalysisError as exc:
         raise RegistryError(str(exc)) from None
 
     registry = data_dir / "regions.csv"

@@ -1,0 +1,81 @@
+"""Commands that run the notebooks: run, list, setup-kernel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis import config
+from analysis.cli.registry import command
+
+
+@command("run", "execute the notebooks for every region (parallel, cached); cross-region notebooks run last, "
+                "when no --region is given or when named with --notebook")
+def run_command(args: argparse.Namespace) -> int:
+    from analysis.pipeline import Project, run, write_environment
+
+    project = Project(notebooks_dir=args.notebooks_dir or config.notebooks_dir(),
+                      outputs_dir=args.outputs_dir or config.outputs_dir())
+    report = run(project, regions=args.region or (), notebooks=args.notebook or (), parameters=args.parameter or (),
+                 jobs=args.jobs, force=args.force, scheduler=args.scheduler, fork=not args.stock_kernel,
+                 progress=sys.stderr.isatty(), timeout=args.timeout)
+    print(report.table())
+    write_environment(Path(project.outputs_dir) / "environment.json")  # what produced these outputs
+    return 1 if report.failed else 0
+
+
+@run_command.arguments
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", action="append", metavar="R", help="a case region (repeatable; default: all)")
+    p.add_argument("--notebook", action="append", metavar="N", help="a notebook name (repeatable; default: all)")
+    p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                   help="a notebook parameter; VALUE is a Python literal or else a string (repeatable)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: one per core)")
+    p.add_argument("--force", action="store_true", help="rerun pairs whose cached output is current")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on Dask: tcp://host:port of an existing scheduler, or 'local' for a LocalCluster")
+    p.add_argument("--stock-kernel", action="store_true", help="start a fresh ipykernel per notebook (no forked kernels)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds a cell may run (default: no limit)")
+    p.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--outputs-dir", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+@command("list", "regions, notebooks, and which sections have data")
+def list_command(args: argparse.Namespace) -> int:
+    from analysis.data.regions import SECTIONS, all_regions
+    from analysis.pipeline import discover_notebooks
+
+    folder = args.notebooks_dir or config.notebooks_dir()
+    notebooks = discover_notebooks(folder) if Path(folder).is_dir() else {}
+    regions = all_regions()
+    print("Regions (case regions get the region notebooks)")
+    short = [s.replace("_", "-") for s in SECTIONS]
+    print(f"  {'region':<22}{'case':<6}" + "".join(f"{s:<21}" for s in short) + "name")
+    for r in regions:
+        marks = "".join(f"{'yes' if r.sections.get(s) else '-':<21}" for s in SECTIONS)
+        print(f"  {r.region_id:<22}{'yes' if r.case else '-':<6}{marks}{r.name}")
+    print("\nNotebooks")
+    if not notebooks:
+        print(f"  (none in {folder})")
+    for nb in notebooks.values():
+        print(f"  {nb.order:>3}  {nb.name:<24}{nb.scope:<14}{nb.title}")
+    return 0
+
+
+@list_command.arguments
+def _list_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+@command("setup-kernel", "register the 'tech-towns' Jupyter kernel (idempotent)")
+def setup_kernel_command(args: argparse.Namespace) -> int:
+    from analysis.pipeline.kernels import install_kernelspec
+
+    print(install_kernelspec(user=args.user))
+    return 0
+
+
+@setup_kernel_command.arguments
+def _setup_kernel_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", action="store_true", help="install for this user instead of into the environment")

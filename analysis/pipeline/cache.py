@@ -1,0 +1,95 @@
+"""When can a pair's stored output be reused? Its cache key, and the checks on what is stored.
+
+A pair's key is a sha256 over everything its output depends on: the notebook's cells,
+its parameters, the data its region reads, the source of ``analysis/``, the versions of
+:data:`~analysis.pipeline.environment.KEY_PACKAGES` and, for a cross-region notebook, the
+region findings it reads. The executed notebook carries the key in
+``metadata.analysis.cache`` with its status and the artefacts it wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analysis.pipeline.environment import package_versions
+
+if TYPE_CHECKING:
+    from analysis.pipeline.planning import Pair
+
+PENDING_SUFFIX = ".pending"
+
+
+def versions() -> dict[str, str]:
+    """Python and the key packages' versions, as they enter the cache key."""
+    return {"python": platform.python_version(),
+            **{name: version or "absent" for name, version in package_versions().items()}}
+
+
+def source_fingerprint(source_dir: Path) -> str:
+    """Hash of every module of the package (subpackages included)."""
+    source_dir = Path(source_dir)
+    h = hashlib.sha256()
+    for p in sorted(source_dir.rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            h.update(p.relative_to(source_dir).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(pair: Pair, data_fp: str, source_fp: str, versions: dict, inputs_fp: str = "") -> str:
+    """sha256 over everything a pair's output depends on (output_dir is not: it is where, not what)."""
+    payload = {
+        "notebook": pair.notebook.source_hash,
+        "parameters": pair.parameters,
+        "data": data_fp,
+        "analysis": source_fp,
+        "versions": versions,
+        "inputs": inputs_fp,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def inputs_fingerprint(outputs_dir: Path, regions: list[str]) -> str:
+    """The region findings a cross-region notebook reads."""
+    h = hashlib.sha256()
+    for r in regions:
+        p = output_dir(outputs_dir, r) / "findings.json"
+        h.update(r.encode() + (p.read_bytes() if p.exists() else b"<missing>"))
+    return h.hexdigest()
+
+
+def output_dir(outputs_dir: Path, region: str) -> Path:
+    return Path(outputs_dir) / region
+
+
+def output_notebook(outputs_dir: Path, pair: Pair) -> Path:
+    return output_dir(outputs_dir, pair.region) / f"{pair.notebook.name}.ipynb"
+
+
+def pending_marker(notebook: Path) -> Path:
+    """Exists while a pair's files are being moved into place."""
+    return notebook.with_name(f".{notebook.name}{PENDING_SUFFIX}")
+
+
+def stored_cache(path: Path) -> dict | None:
+    """The ``analysis.cache`` record of an executed notebook, or None if unreadable."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        return nb["metadata"]["analysis"]["cache"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_fresh(outputs_dir: Path, pair: Pair) -> bool:
+    """Reuse only a complete, successful output made with the same key."""
+    path = output_notebook(outputs_dir, pair)
+    if pending_marker(path).exists():
+        return False  # a run was killed while moving this pair's files
+    record = stored_cache(path)
+    if not record or record.get("status") != "ok" or record.get("key") != pair.key:
+        return False
+    base = path.parent
+    return all((base / rel).is_file() for rel in record.get("artefacts", []))

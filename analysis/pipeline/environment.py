@@ -1,0 +1,45 @@
+"""The software a result depends on: the one list of packages whose versions enter the cache key.
+
+A pair is reused only when these versions are unchanged (:mod:`analysis.pipeline.cache`);
+``run`` records them beside its outputs (``outputs/environment.json``) and ``verify``
+compares them with the recorded reference (``reference/environment.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+from analysis.files import atomic_write_text
+
+# Every library that can change a finding, a table, a figure or an executed notebook:
+# computation (pandas, numpy, scipy, statsmodels), validation and typing of the data
+# (frictionless), drawing and image encoding (matplotlib, seaborn, pillow), and how a
+# notebook is executed and stored (papermill, nbclient, nbformat, ipykernel, ipython).
+KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "frictionless", "matplotlib", "seaborn", "pillow",
+                "papermill", "nbclient", "nbformat", "ipykernel", "ipython")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed version of each of :data:`KEY_PACKAGES` (None when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def environment() -> dict:
+    """Python, platform and package versions: what produced a set of outputs."""
+    return {"python": platform.python_version(), "platform": platform.platform(terse=True),
+            "machine": platform.machine(), "packages": package_versions()}
+
+
+def write_environment(path: Path) -> Path:
+    atomic_write_text(Path(path), json.dumps(environment(), indent=2, sort_keys=True) + "\n")
+    return Path(path)

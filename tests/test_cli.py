@@ -1,0 +1,111 @@
+"""The command line: one place turns every AnalysisError into one line and exit status 2."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis import cli, errors
+from analysis.cli.registry import COMMANDS, command
+from analysis.config import PROJ_ROOT
+
+
+def test_every_command_is_registered_in_help_order():
+    assert list(COMMANDS) == ["run", "list", "setup-kernel", "report", "book", "verify", "where", "check-data",
+                              "new-region", "fetch-ssb"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["where", "employment", "atlantis"], "no row of employment with {'area': 'atlantis'}"),
+    (["where", "no-such-dataset"], "unknown dataset 'no-such-dataset'"),
+    (["run", "--region", "../x"], "region id '../x' is not a plain slug"),
+    (["new-region", "Moss", "--name", "Moss", "--municipality", "3901"], "'Moss' is not a plain slug"),
+    (["fetch-ssb", "--region", "halden", "--from", "2024", "--to", "2019"], "--from 2024 is after --to 2019"),
+])
+def test_an_analysis_error_is_one_line_on_stderr_and_status_2(argv, message, capsys, tmp_path):
+    argv = argv + (["--outputs-dir", str(tmp_path / "outputs")] if argv[0] == "run" else [])
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert message in err
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_a_multi_line_message_is_printed_on_one_line(capsys):
+    @command("fails-for-the-test", "raises a multi-line AnalysisError")
+    def _fails(args):
+        raise errors.DataError("data package is invalid (2 errors):\n  first\n  second")
+
+    try:
+        assert cli.main(["fails-for-the-test"]) == 2
+    finally:
+        COMMANDS.pop("fails-for-the-test")
+    assert capsys.readouterr().err == "error: data package is invalid (2 errors): first second\n"
+
+
+def test_anything_else_is_a_bug_and_keeps_its_traceback():
+    @command("crashes-for-the-test", "raises a ZeroDivisionError")
+    def _crashes(args):
+        return 1 / 0
+
+    try:
+        with pytest.raises(ZeroDivisionError):
+            cli.main(["crashes-for-the-test"])
+    finally:
+        COMMANDS.pop("crashes-for-the-test")
+
+
+def test_handlers_do_not_catch_and_rethrow():
+    """The one except clause a handler may have: book --if-available turns a missing Quarto into a note."""
+    caught = []
+    for path in sorted((PROJ_ROOT / "analysis" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler) and path.name != "__init__.py":
+                caught.append((path.name, ast.unparse(node.type) if node.type else "everything"))
+    assert caught == [("publish.py", "QuartoMissing")]
+
+
+def test_the_methods_errors_are_analysis_errors_and_keep_their_builtin_bases():
+    for cls, builtin in ((errors.UndefinedIndicator, ZeroDivisionError), (errors.MissingKey, KeyError),
+                         (errors.NotComputable, ValueError), (errors.InsufficientData, ValueError),
+                         (errors.FigureError, ValueError), (errors.InputError, ValueError),
+                         (errors.MissingOutputs, FileNotFoundError)):
+        assert issubclass(cls, errors.AnalysisError) and issubclass(cls, builtin), cls
+    from analysis import indicators, plots, reproduce, survey
+
+    assert indicators.UndefinedIndicator is errors.UndefinedIndicator and indicators.MissingKey is errors.MissingKey
+    assert survey.InsufficientData is errors.InsufficientData and reproduce.NotComputable is errors.NotComputable
+    assert plots.FigureError is errors.FigureError
+    assert str(errors.MissingKey("'y' in 2005")) == "'y' in 2005"  # not quoted again, as KeyError would
+
+
+def test_python_dash_m_and_the_installed_script_run_the_same_main(tmp_path):
+    script = Path(sys.executable).parent / "tech-towns"
+    for argv in ([sys.executable, "-m", "analysis"], [str(script)]):
+        done = subprocess.run([*argv, "where", "employment", "atlantis"], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120, check=False)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert done.stderr.startswith("error: no row of employment") and done.stderr.count("\n") == 1
+
+
+def test_setup_kernel_is_idempotent():
+    """A second setup-kernel finds the spec the first one installed and changes nothing."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    first = subprocess.run([sys.executable, "-m", "analysis", "setup-kernel"], capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    spec = KernelSpecManager().get_kernel_spec("tech-towns")
+    kernel_json = Path(spec.resource_dir) / "kernel.json"
+    before = (kernel_json.read_bytes(), kernel_json.stat().st_mtime_ns)
+    assert json.loads(before[0])["argv"][0] == sys.executable
+    second = subprocess.run([sys.executable, "-m", "analysis", "setup-kernel"], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("kernel 'tech-towns' already installed")
+    assert (kernel_json.read_bytes(), kernel_json.stat().st_mtime_ns) == before
