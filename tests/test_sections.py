@@ -12,7 +12,7 @@ import pytest
 from analysis import indicators as ind
 from analysis.findings import Findings
 from analysis.data.regions import Region
-from analysis.sections import base, comparison, innovation_sources, production_system
+from analysis.sections import base, claims, comparison, innovation_sources, production_system, reproduction
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
 # a made-up town: synthetic numbers for the test only
@@ -32,7 +32,10 @@ def _employment() -> pd.DataFrame:
 def _data(**extra) -> dict[str, pd.DataFrame]:
     data = {
         "employment": _employment(),
-        "industries": pd.DataFrame({"industry_id": GROUPS, "label_en": [f"Group {g}" for g in GROUPS]}),
+        "industries": pd.DataFrame({"industry_id": GROUPS, "label_en": [f"Group {g}" for g in GROUPS],
+                                    "label_short": ["Metal products", "Transport equipment", "ICT manufacturing",
+                                                    "Other high-tech manufacturing", "ICT services", "R&D services",
+                                                    "Technical consultancy"]}),
         "regions": pd.DataFrame({"region_id": ["testtown", "rest-of-norway", "norway"],
                                  "name": ["Testtown", "Rest of Norway", "Norway"]}),
         "published_values": pd.DataFrame(columns=["pv_id", "area", "industry_id", "measure", "period", "value",
@@ -115,14 +118,14 @@ def test_reproduce_published_checks_counts_exactly_and_says_which_rule_decided(t
          "doc": "nibr-2005-11", "source": "Tabell v.3", "lines": "12225-12300"},
     ]).astype({"decimals": "Int64"})
     case = _case(tmp_path, published_values=pv)
-    table = base.reproduce_published(case, ["testtown"])
+    table = reproduction.reproduce_published(case, ["testtown"])
     assert dict(zip(table["printed value"], zip(table["status"], table["rule"]))) == {
         "g1 change": ("match", "exact"), "g1 change misprinted": ("mismatch", "exact")}
     assert "1 match, 1 mismatch" in _said(capsys)
 
 
 def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
-    claims = pd.DataFrame([
+    rows = pd.DataFrame([
         {"claim_id": "testtown-ict-shrinks", "region_id": "testtown", "section": "production-system",
          "kind": "production-system", "subkind": None, "claim": "ICT manufacturing shrank.", "term_no": "nedgang",
          "report_verdict": None, "evidence": None, "untestable": None, "doc": "nibr-2005-11", "source": "§4.3",
@@ -136,8 +139,8 @@ def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
          "report_verdict": None, "evidence": None, "test": None, "untestable": "interview evidence",
          "doc": "nibr-2005-11", "source": "§4.3", "lines": "3202"},
     ])
-    case = _case(tmp_path, claims=claims)
-    cl = base.synthesis(case, "production-system")
+    case = _case(tmp_path, claims=rows)
+    cl = claims.synthesis(case, "production-system")
     assert dict(zip(cl["claim_id"], cl["verdict"])) == {"testtown-ict-shrinks": "supported",
                                                          "testtown-services-shrink": "contradicted",
                                                          "testtown-interviews": "not testable"}
@@ -175,12 +178,12 @@ def test_firm_dynamics_gives_the_stocks_the_printed_rates_allow(tmp_path):
 
 
 def test_comparison_matrix_shows_the_report_verdicts(tmp_path):
-    claims = pd.DataFrame([{"claim_id": f"v-{t}", "region_id": t, "section": "comparison", "kind": "cluster-verdict",
+    rows = pd.DataFrame([{"claim_id": f"v-{t}", "region_id": t, "section": "comparison", "kind": "cluster-verdict",
                             "subkind": None, "claim": f"{t} is {v}.", "term_no": "klynge", "report_verdict": v,
                             "evidence": None, "test": None, "untestable": "verdict", "doc": "nibr-2005-11",
                             "source": "§9.1", "lines": "11350"}
                            for t, v in (("horten", "operative"), ("halden", "latent"))])
-    study = base.Study("comparison", tmp_path, _data(claims=claims, regions=pd.DataFrame(
+    study = base.Study("comparison", tmp_path, _data(claims=rows, regions=pd.DataFrame(
         {"region_id": ["horten", "halden"], "name": ["Horten", "Halden"]})), Findings("cross-region", "comparison", tmp_path),
         regions=["horten", "halden"])
     grid = comparison.matrix(study)

@@ -10,9 +10,10 @@ from analysis import plots
 from analysis import survey as sv
 from analysis.data.regions import get_region
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, LOCATIONS, SECTION_TITLES, TOWNS, Study, citation, claims_of, open_study as _open_study,
-    reproduce_published, synthesis,
+    GROUPS, SECTION_TITLES, TOWNS, Study, citation, open_study as _open_study,
 )
+from analysis.sections.claims import claims_of, synthesis  # noqa: F401
+from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.survey import InsufficientData
 
 NOTEBOOK = "comparison"
@@ -106,10 +107,10 @@ def partner_comparison(study: Study) -> pd.DataFrame:
     if loc.empty:
         return loc
     study.heading("Where the innovation partners are (Tabell 8.1)")
-    loc = loc.assign(town=loc["region_id"].map(study.area), location_name=loc["location"].map(LOCATIONS))
+    loc = loc.assign(town=loc["region_id"].map(study.area), location_name=loc["location"].map(lambda x: study.term("location", x)))
     fig = plots.location_bars(loc, "town", "location_name", "value",
                               "Innovation partners by location, NIBR survey 2004 (n not printed)",
-                              location_order=[LOCATIONS[x] for x in ("local", "rest-of-ostlandet", "rest-of-norway", "abroad")],
+                              location_order=[study.term("location", x) for x in ("local", "rest-of-ostlandet", "rest-of-norway", "abroad")],
                               xlabel="Share of partners (%)")
     study.figure(fig, "partner-locations", citation(loc), loc[["town", "location_name", "value"]])
     return loc
@@ -121,7 +122,7 @@ def concordance(study: Study, question: str, title: str) -> pd.DataFrame:
     r = r[r["region_id"].isin([*study.regions, "tech-towns"])]  # ch. 8 ranks some items for the towns together
     if r.empty:
         return r
-    r = r.assign(rater=r["region_id"].map(study.area) + ", " + r["firm_group"].str.replace("-", " "))
+    r = r.assign(rater=r["region_id"].map(study.area) + ", " + r["firm_group"].map(lambda x: study.term("firm-group", x)))
     wide = r.pivot_table(index="item_id", columns="rater", values="rank", aggfunc="first")
     short = [c for c in wide.columns if wide[c].notna().sum() < 3]
     kept = wide.drop(columns=short).dropna()

@@ -10,8 +10,10 @@ import pandas as pd
 
 from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Case, citation, header, open_case as _open_case, reproduce_published, synthesis,
+    Case, citation, header, open_case as _open_case,
 )
+from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
 NOTEBOOK = "history"
 LOG_SPAN = 20  # a series whose largest value is this many times its smallest is drawn on a log scale
@@ -33,7 +35,8 @@ def events(case: Case) -> pd.DataFrame:
         return ev
     case.heading("Timeline")
     ev = ev.sort_values(["year", "event_id"], na_position="last")
-    ev["label"] = [short_label(e) for e in ev.to_dict("records")]
+    if "label" not in ev.columns or ev["label"].isna().any():
+        ev["label"] = [e.get("label") if isinstance(e.get("label"), str) else short_label(e) for e in ev.to_dict("records")]
     dated = ev[ev["year"].notna()]
     case.findings.record("history.events", len(ev), "events", "Dated and undated history events in the sources")
     if not dated.empty:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Case, header, open_case as _open_case, reproduce_published, synthesis,
+    Case, header, open_case as _open_case,
 )
+from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.sections.innovation_sources import introduction, rankings  # noqa: F401
 
 NOTEBOOK = "innovation-barriers"

@@ -10,8 +10,10 @@ import pandas as pd
 from analysis import plots
 from analysis import survey as sv
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    FIRM_GROUPS, LOCATIONS, Case, citation, header, open_case as _open_case, reproduce_published, synthesis,
+    Case, citation, header, open_case as _open_case,
 )
+from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.survey import InsufficientData
 
 NOTEBOOK = "innovation-sources"
@@ -52,7 +54,7 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     if r.empty:
         return r
     r = r.assign(item=[case.item(question, i) for i in r["item_id"]],
-                 group=r["firm_group"].map(FIRM_GROUPS).fillna(r["firm_group"]))
+                 group=r["firm_group"].map(lambda x: case.term("firm-group", x)))
     case.heading(title[0].upper() + title[1:])
     text = r["basis"].eq("text").all()
     ns = r.groupby("group")["n"].first().dropna()
@@ -67,7 +69,7 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     if r["firm_group"].nunique() >= 2:
         agr = sv.agreement(r.assign(question=question), by="firm_group")
         for a in agr.to_dict("records"):
-            ga, gb = FIRM_GROUPS.get(a["a"], a["a"]), FIRM_GROUPS.get(a["b"], a["b"])
+            ga, gb = case.term("firm-group", a["a"]), case.term("firm-group", a["b"])
             if a["defined"]:
                 case.say(f"Agreement between {ga} and {gb} over the {a['n']} items both rank: Kendall's tau-b = "
                          f"**{a['tau']:.2f}** (1 = the same order, 0 = unrelated). Descriptive only: {a['n']} items "
@@ -80,7 +82,7 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
 
 
 def _share_row(case: Case, r: dict, population: int | None) -> dict:
-    out = {"indicator": r["description"], "firms": FIRM_GROUPS.get(r["firm_group"], r["firm_group"]),
+    out = {"indicator": r["description"], "firms": case.term("firm-group", r["firm_group"]),
            "count": r["count"], "n": r["n"], "printed share, %": r["share_pct"], "qualifier": r["qualifier"],
            "share, %": None, "interval low, %": None, "interval high, %": None, "note": "",
            "source": f"{r['source']}, lines {r['lines']}"}
@@ -155,7 +157,7 @@ def national_comparison(case: Case, si: pd.DataFrame) -> None:
             continue
         n = None if pd.isna(r["n"]) else int(r["n"])
         n = n or (respondents(case) if r["firm_group"] == "all" else None)
-        figures = "; ".join(f"{FIRM_GROUPS.get(x['firm_group'], x['firm_group'])} {x['share_pct']:g} %"
+        figures = "; ".join(f"{case.term('firm-group', x['firm_group'])} {x['share_pct']:g} %"
                             + (f" ({x['qualifier'].replace('range-', '')} end of a range)" if "range" in str(x["qualifier"]) else "")
                             for x in refs.to_dict("records"))
         text = f"{r['description']}: {r['share_pct']:g} % in {case.name}"
@@ -179,11 +181,11 @@ def partner_locations(case: Case) -> pd.DataFrame:
     if loc.empty:
         return loc
     case.heading("Where the innovation partners are")
-    loc = loc.assign(location_name=loc["location"].map(LOCATIONS).fillna(loc["location"]),
+    loc = loc.assign(location_name=loc["location"].map(lambda x: case.term("location", x)),
                      printed_in=loc["source"])
     fig = plots.location_bars(loc, "printed_in", "location_name", "value",
                               f"{case.name}: innovation partners by location (n not printed)",
-                              location_order=[LOCATIONS[x] for x in ("local", "rest-of-ostlandet", "rest-of-norway", "abroad")
+                              location_order=[case.term("location", x) for x in ("local", "rest-of-ostlandet", "rest-of-norway", "abroad")
                                               if x in set(loc["location"])], xlabel="Share of partners (%)")
     case.figure(fig, "partner-locations", citation(loc), loc[["printed_in", "location_name", "value", "unit"]])
     return loc
@@ -233,7 +235,7 @@ def local_actors(case: Case) -> pd.DataFrame:
         except (InsufficientData, ValueError):
             continue
         case.say(f"The ranking implied by the 'very important' counts and the printed ranks of the "
-                 f"{FIRM_GROUPS.get(group, group)} (Tabell 4.6) agree with Kendall's tau-b = **{res.tau:.2f}** over "
+                 f"{case.term('firm-group', group)} (Tabell 4.6) agree with Kendall's tau-b = **{res.tau:.2f}** over "
                  f"{res.n_common} common actors (descriptive).")
         case.findings.record(f"local-institutions.tau.counts.{group}", round(res.tau, 4), "Kendall tau",
                              f"Agreement of Figur v.21's counts with Tabell 4.6's ranks of {group}")

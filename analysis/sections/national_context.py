@@ -8,8 +8,10 @@ import pandas as pd
 from analysis import indicators as ind
 from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    NATIONAL_AREAS, Study, citation, open_study as _open_study, reproduce_published, synthesis,
+    Study, citation, open_study as _open_study,
 )
+from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.reproduction import NATIONAL_AREAS, reproduce_published  # noqa: F401
 
 NOTEBOOK = "national-context"
 MUNICIPALITY_TYPES = ["big-cities", "medium-cities", "small-towns", "other-municipalities"]

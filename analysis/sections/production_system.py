@@ -16,9 +16,10 @@ from analysis.data.external import read_extract, region_folder, table_of
 from analysis.data.ssb import EMPLOYMENT_TABLE
 from analysis.indicators import UndefinedIndicator
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, LOCATIONS, SIZE_CLASSES, Case, citation, header, number, open_case as _open_case,
-    reproduce_published, synthesis,
+    GROUPS, Case, citation, header, number, open_case as _open_case,
 )
+from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
 NOTEBOOK = "production-system"
 APPENDIX = "Tabell v.3"
@@ -238,12 +239,12 @@ def firm_size(case: Case) -> pd.DataFrame:
         if not fs.empty:
             case.heading("Firm sizes")
             case.table(fs[["industry_id", "year", "size_class", "firms", "employed", "source"]].assign(
-                size_class=lambda f: f["size_class"].map(SIZE_CLASSES).fillna(f["size_class"]),
+                size_class=lambda f: f["size_class"].map(lambda x: case.term("size-class", x)),
                 industry_id=lambda f: f["industry_id"].map(case.industry)).rename(
                 columns={"industry_id": "industry", "size_class": "employees per firm"}), "firm-size")
         return fs
     fs = fs.assign(share_pct=100 * fs["employed"] / fs.groupby("area")["employed"].transform("sum"),
-                   size=fs["size_class"].map(SIZE_CLASSES), area_name=fs["area"].map(case.area))
+                   size=fs["size_class"].map(lambda x: case.term("size-class", x)), area_name=fs["area"].map(case.area))
     large = fs[(fs["area"] == case.rid) & (fs["size_class"] == "gt100")]["share_pct"].sum()
     large_rest = fs[(fs["area"] == REST) & (fs["size_class"] == "gt100")]["share_pct"].sum()
     case.heading("Firm sizes")
@@ -251,7 +252,7 @@ def firm_size(case: Case) -> pd.DataFrame:
              f"{large_rest:.0f} % in the rest of the country (Tabell v.4, 2005).")
     case.findings.record("firm-size.large-share", round(float(large), 2), "percent",
                          "Share of technology employment in firms with 100 or more employees")
-    order = [SIZE_CLASSES[c] for c in ("lt10", "10-29", "30-99", "gt100")]
+    order = [case.term("size-class", c) for c in ("lt10", "10-29", "30-99", "gt100")]
     plotted = fs[["size", "area_name", "firms", "employed", "share_pct"]]
     fig = plots.grouped_bars(plotted, "size", "share_pct", f"{case.name}: technology employment by firm size, 2005",
                              "Share of technology employment (%)", group="area_name", order=order,
@@ -283,14 +284,14 @@ def supplier_locations(case: Case) -> pd.DataFrame:
         return loc
     case.heading("Suppliers and markets")
     for (subject, unit, source), g in loc.groupby(["subject", "unit", "source"]):
-        g = g[g["category"] != "total"].assign(location_name=lambda f: f["location"].map(LOCATIONS).fillna(f["location"]),
-                                               type=lambda f: f["category"].str.replace("-", " "))
+        g = g[g["category"] != "total"].assign(location_name=lambda f: f["location"].map(lambda x: case.term("location", x)),
+                                               type=lambda f: f["category"].map(lambda x: case.term("location-category", x)))
         n = g["n"].dropna()
         n_text = f"n = {int(n.iloc[0])} firms" if len(n) else "n not printed"
         if len(g["category"].unique()) >= 1 and len(g["location"].unique()) >= 2:
             fig = plots.location_bars(g, "type", "location_name", "value",
                                       f"{case.name}: where the {subject} are ({source}, {n_text})",
-                                      location_order=[LOCATIONS.get(x, x) for x in dict.fromkeys(g["location"])],
+                                      location_order=[case.term("location", x) for x in dict.fromkeys(g["location"])],
                                       xlabel=f"Share of each type's {unit.replace('-', ' ')} (%), each bar 100 %")
             case.figure(fig, f"{subject}-locations-{source.lower().replace(' ', '-').replace('.', '-').replace('§', 's')}",
                         citation(g), g[["type", "location_name", "value", "unit", "n"]])
