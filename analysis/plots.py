@@ -145,8 +145,15 @@ def _legend_beside(ax, title: str | None = None) -> None:
                   fontsize="small", title_fontsize="small")
 
 
-def _title(ax, text: str, width: int = 60) -> None:
-    ax.set_title(textwrap.fill(text, width), loc="left")
+def _title(ax, text: str, width: int | None = None) -> None:
+    """The figure's title, left-aligned over the whole figure (a single plot) or over its axes (panels),
+    wrapped to the width it has."""
+    fig = ax.figure
+    if len(fig.axes) == 1:
+        chars = width or max(40, int(fig.get_size_inches()[0] * 9.5))
+        fig.suptitle(textwrap.fill(text, chars), x=0.01, ha="left", fontweight="bold", fontsize="medium")
+    else:
+        ax.set_title(textwrap.fill(text, width or 60), loc="left")
 
 
 def _log_axis(ax, axis: str = "x") -> None:
@@ -156,8 +163,7 @@ def _log_axis(ax, axis: str = "x") -> None:
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
-    ticks = [v for v in (1, 2, 5, 10, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200)
-             if lo <= v <= hi]
+    ticks = [m * 10 ** e for e in range(0, 7) for m in (1, 2, 5) if lo <= m * 10 ** e <= hi]
     if len(ticks) >= 2:
         target.set_major_locator(FixedLocator(ticks))
     target.set_major_formatter(ScalarFormatter())
@@ -537,4 +543,33 @@ def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: 
         spine.set_visible(False)
     _title(ax, title, 90)
     ax.set(xlabel="Criterion or component", ylabel="Town")
+    return fig
+
+
+def range_dots(frame: pd.DataFrame, label: str, low: str, high: str, title: str, xlabel: str, log: bool = False,
+               group: str | None = None, ax=None):
+    """One row per ``label``: a dot where the source prints one value, a bar from ``low`` to ``high``
+    where it prints a range ('5 000-10 000'); ``group`` colours the rows (e.g. regions and towns)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 0.45 * len(frame) + 1.7))
+    fig = ax.figure
+    groups = list(dict.fromkeys(frame[group])) if group else [None]
+    colours = dict(zip(groups, sns.color_palette(PALETTE, len(groups))))
+    for y, r in enumerate(frame.to_dict("records")):
+        colour = colours[r[group] if group else None]
+        if r[low] == r[high]:
+            ax.plot([r[low]], [y], "o", color=colour, ms=7)
+        else:
+            ax.plot([r[low], r[high]], [y, y], color=colour, lw=6, solid_capstyle="butt", alpha=0.8)
+    if group:
+        for g in groups:
+            ax.plot([], [], "o", color=colours[g], label=str(g))
+    ax.set_yticks(range(len(frame)), _wrap(frame[label], 34))
+    ax.set_ylim(len(frame) - 0.5, -0.5)
+    _title(ax, title)
+    ax.set(xlabel=xlabel, ylabel=label.replace("_", " ").capitalize())
+    if log:
+        _log_axis(ax, "x")
+    if group:
+        _legend_beside(ax)
     return fig

@@ -144,8 +144,14 @@ def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
     assert dict(zip(cl["claim_id"], cl["verdict"])) == {"testtown-ict-shrinks": "supported",
                                                          "testtown-services-shrink": "contradicted",
                                                          "testtown-interviews": "not testable"}
-    assert "3 arguments of the source for this chapter; 2 can be tested against the printed numbers: 1 supported, " \
-           "1 contradicted" in _said(capsys)
+    said = _said(capsys)
+    assert "The source makes 3 arguments in this chapter" in said
+    assert "2 of them can be tested against the printed numbers: **1 supported, 1 contradicted**" in said
+    assert said.index("**contradicted**: ICT services shrank.") < said.index("**supported**: ICT manufacturing shrank.")
+    assert "<details><summary>Arguments the printed numbers cannot test (1)</summary>" in said
+    assert claims.verdict_sentence(case, "production-system") == (
+        "Of the chapter's 2 arguments that the printed numbers can test, 1 hold; the numbers contradict "
+        "“ICT services shrank” (§4.3, l. 3201).")
     assert {r["id"]: r["value"] for r in case.findings.records()} == {"claim.testtown-ict-shrinks": 1.0,
                                                                        "claim.testtown-services-shrink": 0.0}
 

@@ -71,8 +71,10 @@ class Chapter:
         import matplotlib.pyplot as plt
 
         paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source, data)
-        title = next((ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
-                      if ax.get_title(loc="left") or ax.get_title()), "Figure")
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        title = suptitle or next((ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
+                                  if ax.get_title(loc="left") or ax.get_title()), "Figure")
+        title = " ".join(title.split())
         src = plots._caption(source) if not isinstance(source, str) or not source.startswith("Source") else source
         show_figure(paths["png"], f"{caption or title}. {src}.")
         plt.close(fig)
@@ -137,8 +139,11 @@ class Case(Chapter):
 
     def no_material(self, chapter: str, would_fill: str) -> None:
         """One sentence for a whole chapter the region's sources do not cover."""
-        say(f"*{self.name}'s sources ({documents_named(self.region.documents)}) hold no material on its "
-            f"{chapter}; {would_fill} would fill this chapter.*")
+        sources = ("has no source document (it was added with `new-region`) and holds"
+                   if self.region.documents == ("user-registry",)
+                   else f"'s sources ({documents_named(self.region.documents)}) hold")
+        say(f"*{self.name}{' ' if sources.startswith('has') else ''}{sources} no material on its {chapter}; "
+            f"{would_fill} would fill this chapter.*")
 
     @property
     def is_nibr_town(self) -> bool:

@@ -38,11 +38,20 @@ def claims_of(chapter: Chapter, section: str, region: str | None = None) -> pd.D
     return pd.DataFrame(rows, columns=[*cl.columns, "verdict"])
 
 
-def synthesis(chapter: Chapter, section: str, region: str | None = None, kinds: dict[str, str] | None = None) -> pd.DataFrame:
+def _cite(r: dict) -> str:
+    return f"{r['source']}, l. {r['lines'].replace('-', '–')}"
+
+
+def _kind(chapter: Chapter, kind: str) -> str:
+    return chapter.term("claim-kind", kind) if hasattr(chapter, "term") else kind.replace("-", " ")
+
+
+def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.DataFrame:
     """What the chapter argues for this section -> the evidence -> does the printed data bear it out.
 
-    Shown at the top of a notebook, generated from the claims and their tests; says so plainly
-    when no argument of the sources is recorded for this section.
+    Shown at the top of a notebook, generated from the claims and their tests: the arguments grouped
+    by kind, those the printed numbers can test with their verdict, the others listed (collapsed)
+    with the reason they cannot be tested. Every tested claim is recorded as a finding.
     """
     if region is None and isinstance(chapter, Case):
         region = chapter.rid
@@ -50,23 +59,46 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None, kinds: 
     if cl.empty:
         return cl
     counts = cl["verdict"].value_counts()
-    tested = int(counts.get("supported", 0) + counts.get("contradicted", 0))
+    supported, contradicted = int(counts.get("supported", 0)), int(counts.get("contradicted", 0))
     chapter.heading("What the source argues", 2)
-    chapter.say(f"{len(cl)} arguments of the source for this chapter; {tested} can be tested against the printed "
-                f"numbers: {int(counts.get('supported', 0))} supported, {int(counts.get('contradicted', 0))} "
-                "contradicted. The others rest on interviews and text without numbers (reason given).")
-    table = pd.DataFrame({
-        "argument": cl["claim"],
-        "kind": cl["kind"].str.replace("-", " ") if kinds is None else cl["kind"].map(kinds).fillna(cl["kind"]),
-        "in the source's words": cl["term_no"].map(lambda s: f"«{s}»"),
-        "verdict": cl["verdict"],
-        "why not testable": cl["untestable"].fillna(""),
-        "source": cl["source"] + ", lines " + cl["lines"],
-    })
-    chapter.table(table, f"claims-{section}")
+    by_kind = cl.groupby("kind", sort=False).size()
+    chapter.say(f"The source makes {len(cl)} arguments in this chapter: "
+                + "; ".join(f"{n} on {_kind(chapter, k)}" for k, n in by_kind.items()) + ". "
+                f"{supported + contradicted} of them can be tested against the printed numbers: **{supported} "
+                f"supported, {contradicted} contradicted**; the others rest on interviews and text without numbers.")
+    tested = cl[cl["verdict"].isin(VERDICTS.values())]
+    if not tested.empty:
+        lines = [f"- **{r['verdict']}**: {r['claim']} (*{r['term_no']}*; {_cite(r)})" for r in
+                 tested.sort_values("verdict", key=lambda s: s.map({"contradicted": 0, "supported": 1})).to_dict("records")]
+        chapter.say("\n".join(lines))
+    rest = cl[~cl["verdict"].isin(VERDICTS.values())]
+    if not rest.empty:
+        items = "\n".join(f"- {r['claim']} (*{r['term_no']}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"
+                          for r in rest.to_dict("records"))
+        chapter.say(f"<details><summary>Arguments the printed numbers cannot test ({len(rest)})</summary>\n\n{items}\n\n</details>")
+    table = pd.DataFrame({"argument": cl["claim"], "kind": cl["kind"].map(lambda k: _kind(chapter, k)),
+                          "in the source's words": cl["term_no"], "verdict": cl["verdict"],
+                          "why not testable": cl["untestable"].fillna(""), "source": cl["source"], "lines": cl["lines"]})
+    chapter.table(table, f"claims-{section}", show=False)
     for r in cl.to_dict("records"):
         if r["verdict"] in VERDICTS.values():
             chapter.findings.record(f"claim.{r['claim_id']}", 1.0 if r["verdict"] == "supported" else 0.0, "boolean",
                                     f"Claim tested against the printed data: {r['claim']}",
                                     citation=f"{DOC_SHORT_NAMES.get(r['doc'], r['doc'])}, {r['source']}, lines {r['lines']}")
     return cl
+
+
+def verdict_sentence(chapter: Chapter, section: str, region: str | None = None) -> str:
+    """One sentence for a conclusion: how many of the chapter's testable arguments the data bear out,
+    naming those they contradict (from the findings the synthesis recorded)."""
+    cl = claims_of(chapter, section, region if region is not None else getattr(chapter, "rid", None))
+    tested = cl[cl["verdict"].isin(VERDICTS.values())]
+    if tested.empty:
+        return ""
+    wrong = tested[tested["verdict"] == "contradicted"]
+    text = (f"Of the chapter's {len(tested)} arguments that the printed numbers can test, {len(tested) - len(wrong)} "
+            "hold")
+    if wrong.empty:
+        return text + "."
+    return text + "; the numbers contradict " + "; ".join(f"“{r['claim'].rstrip('.')}” ({_cite(r)})"
+                                                          for r in wrong.to_dict("records")) + "."

@@ -12,7 +12,7 @@ from analysis.data.regions import get_region
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, SECTION_TITLES, TOWNS, Study, citation, open_study as _open_study,
 )
-from analysis.sections.claims import claims_of, synthesis  # noqa: F401
+from analysis.sections.claims import claims_of, synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.survey import InsufficientData
 
@@ -267,3 +267,28 @@ def matrix(study: Study) -> pd.DataFrame:
     study.heading("The four towns compared: in the report's words")
     study.table(table.reindex(columns=[study.area(t) for t in _towns(study)]).reset_index(), "comparative-matrix")
     return grid
+
+
+def conclusion(study: Study) -> None:
+    """Chapter 8's conclusion from the comparison: which towns grew faster than the rest of the country,
+    which is the operative cluster, how far the recomputed dynamic components agree with Figur 8.1."""
+    got = {r["id"]: r["value"] for r in study.findings.records()}
+    towns = _towns(study)
+    rest = got.get("towns.rest-of-norway.tech-total.rel-change-pct")
+    parts = []
+    if rest is not None:
+        above = [study.area(t) for t in towns if got.get(f"towns.{t}.tech-total.rel-change-pct", -1e9) > rest]
+        parts.append(f"Between 1997 and 2005 the technology industries grew {got['towns.tech-towns.tech-total.rel-change-pct']:.1f} % "
+                     f"in the four towns together against {rest:.1f} % in the rest of the country"
+                     + (f"; only {', '.join(above)} grew faster" if above else "; none of the towns grew faster"))
+    cl = claims_of(study, "comparison")
+    operative = cl[(cl["kind"] == "cluster-verdict") & (cl["report_verdict"] == "operative")]
+    if not operative.empty:
+        parts.append(f"the report calls {', '.join(study.area(t) for t in operative['region_id'])} the operative cluster and "
+                     "the other towns latent")
+    agree = [v for k, v in got.items() if k.startswith("fig8-1.")]
+    if agree:
+        parts.append(f"the components of Figur 8.1 that the appendix allows to recompute agree in {int(sum(agree))} of "
+                     f"{len(agree)} cases")
+    study.heading("Conclusion")
+    study.say("; ".join(parts) + ". " + verdict_sentence(study, "comparison", "tech-towns"))

@@ -12,7 +12,7 @@ from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
-from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
 NOTEBOOK = "history"
@@ -68,7 +68,7 @@ def series(case: Case) -> pd.DataFrame:
             continue
         if not drawn:
             case.heading("The history in numbers")
-        subject, unit = g["subject"].iloc[0], g["unit"].iloc[0]
+        subject, unit = case.term("history-subject", subject_id), g["unit"].iloc[0]
         span = g["value"].max() / max(g["value"].min(), 1e-9)
         log = bool(g["value"].min() > 0 and span >= LOG_SPAN)
         fig = plots.series_lines(g.assign(series=subject), "year", "value", "series",
@@ -105,14 +105,14 @@ def employment_index(case: Case) -> pd.DataFrame:
                                  f"Index, {base} = 100", benchmarks=bench, reference=100)
         case.figure(fig, f"employment-index-{source.lower().replace(' ', '-').replace('.', '-')}", citation(g),
                     g[["series", "area", "industry_id", "year", "index"]])
-        lo = own.loc[own["index"].idxmin()]
-        case.findings.record(f"history.index-low.{lo['industry_id']}", float(lo["index"]), "index",
-                             f"Lowest index value of {case.name}, {case.industry(lo['industry_id'])} ({int(lo['year'])})")
-        last = own.loc[own["year"].idxmax()]
-        comps = g[(g["area"] != case.rid) & (g["year"] == last["year"])]
-        comp_text = "; ".join(f"{r['series']} {r['index']:.0f}" for r in comps.to_dict("records"))
-        case.say(f"{case.name} ({case.industry(last['industry_id'])}) fell to {lo['index']:.1f} in {int(lo['year'])} and "
-                 f"stood at {last['index']:.1f} in {int(last['year'])}" + (f", against {comp_text}." if comp_text else "."))
+        for industry, series in own.groupby("industry_id", sort=False):
+            lo, last = series.loc[series["index"].idxmin()], series.loc[series["year"].idxmax()]
+            case.findings.record(f"history.index-low.{industry}", float(lo["index"]), "index",
+                                 f"Lowest index value of {case.name}, {case.industry(industry)} ({int(lo['year'])})")
+            comps = g[(g["area"] != case.rid) & (g["industry_id"] == industry) & (g["year"] == last["year"])]
+            comp_text = "; ".join(f"{case.area(r['area'])} {r['index']:.0f}" for r in comps.to_dict("records"))
+            case.say(f"{case.industry(industry)}: lowest {lo['index']:.1f} in {int(lo['year'])}, {last['index']:.1f} in "
+                     f"{int(last['year'])}" + (f", against {comp_text} in the same industry." if comp_text else "."))
         out.append(g)
     return pd.concat(out, ignore_index=True)
 
@@ -127,10 +127,24 @@ def case_material(case: Case) -> pd.DataFrame:
 
 
 def conclusion(case: Case) -> None:
-    got = {r["id"]: r["value"] for r in case.findings.records()}
+    """The chapter's conclusion from what it showed: the span of the dated history, the numbers that
+    tell it, the index against its benchmark, and how far the printed data bear out the argument."""
+    got = {r["id"]: r for r in case.findings.records()}
     if "history.events" not in got:
         return
-    case.heading("Conclusion")
+    parts = []
     first = got.get("history.first-year")
-    opening = f"The sources date {case.name}'s milieu back to {first:.0f}; " if first else ""
-    case.say(f"{opening}{got['history.events']:.0f} events of its history are recorded with their citations.")
+    events = int(got["history.events"]["value"])
+    parts.append(f"The sources date {case.name}'s milieu back to {first['value']:.0f} and record {events} events of its history"
+                 if first else f"The sources record {events} events of {case.name}'s history, none of them dated")
+    hs = case.rows("history_series")
+    long = hs.groupby(["subject_id", "measure"]).filter(lambda g: g["year"].nunique() >= 3) if not hs.empty else hs
+    for _, g in (long.groupby(["subject_id", "measure"], sort=False) if not long.empty else []):
+        g = g.sort_values("year")
+        parts.append(f"{case.term('history-subject', g['subject_id'].iloc[0])}'s {g['measure'].iloc[0].replace('-', ' ')} went from {g['value'].iloc[0]:,.0f} "
+                     f"in {int(g['year'].iloc[0])} to {g['value'].iloc[-1]:,.0f} {g['unit'].iloc[-1]} in {int(g['year'].iloc[-1])}")
+    low = next((r for k, r in got.items() if k.startswith("history.index-low.")), None)
+    if low:
+        parts.append(f"the employment index fell to {low['value']:.1f} ({low['description'].split('(')[-1].rstrip(')')})")
+    case.heading("Conclusion")
+    case.say("; ".join(parts) + ". " + verdict_sentence(case, "history"))

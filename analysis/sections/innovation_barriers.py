@@ -8,9 +8,9 @@ import pandas as pd
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, header, open_case as _open_case,
 )
-from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
-from analysis.sections.innovation_sources import introduction, rankings  # noqa: F401
+from analysis.sections.innovation_sources import leading_items, introduction, rankings  # noqa: F401
 
 NOTEBOOK = "innovation-barriers"
 
@@ -31,3 +31,19 @@ def case_material(case: Case) -> pd.DataFrame:
         lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
     case.say("\n".join(lines))
     return cc
+
+
+def conclusion(case: Case) -> None:
+    """The chapter's conclusion: the barriers and barrier groups ranked first, and how far the printed
+    data bear out the argument."""
+    parts = []
+    for question, what in (("innovation-barriers", "The barrier ranked first is"),
+                           ("barrier-groups", "Of the groups of barriers, the first is")):
+        leaders = leading_items(case, question)
+        if leaders:
+            parts.append(f"{what} {leaders}.")
+    sentence = verdict_sentence(case, "innovation-barriers")
+    if not parts and not sentence:
+        return
+    case.heading("Conclusion")
+    case.say(" ".join([*parts, sentence]).strip())

@@ -12,7 +12,7 @@ from analysis import survey as sv
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
-from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.survey import InsufficientData
 
@@ -240,3 +240,36 @@ def local_actors(case: Case) -> pd.DataFrame:
         case.findings.record(f"local-institutions.tau.counts.{group}", round(res.tau, 4), "Kendall tau",
                              f"Agreement of Figur v.21's counts with Tabell 4.6's ranks of {group}")
     return sc
+
+
+def leading_items(case: Case, question: str) -> str:
+    """'for contract suppliers customers, for system firms within the firm' -- the items ranked first."""
+    r = case.rows("survey_rankings", question=question)
+    first = r[r["rank"] == 1]
+    by_group = {}
+    for g, sub in first.groupby("firm_group", sort=False):
+        by_group[case.term("firm-group", g)] = " and ".join(case.item(question, i).lower() for i in sub["item_id"])
+    return "; ".join(f"{items} for {'' if g.startswith('all') else 'the '}{g}" for g, items in by_group.items())
+
+
+def conclusion(case: Case) -> None:
+    """The chapter's conclusion from what it showed: the leading sources, where the partners are, the
+    shares against the country, and how far the printed data bear out the argument."""
+    parts = []
+    leaders = leading_items(case, "information-sources")
+    if leaders:
+        parts.append(f"The most important information sources for innovation are {leaders}")
+    loc = case.rows("locations", subject="innovation-partners", source="Tabell 8.1")
+    if not loc.empty:
+        share = loc.set_index("location")["value"]
+        parts.append(f"{share.get('local', 0):.0f} % of the innovation partners are local and {share.get('abroad', 0):.0f} % "
+                     "abroad (Tabell 8.1)")
+    got = {r["id"]: r["value"] for r in case.findings.records()}
+    taus = {k: v for k, v in got.items() if k.startswith("information-sources.tau.")}
+    if taus:
+        parts.append(f"the firm groups rank the sources much alike (Kendall's tau-b {next(iter(taus.values())):.2f})")
+    sentence = verdict_sentence(case, "innovation-sources")
+    if not parts and not sentence:
+        return
+    case.heading("Conclusion")
+    case.say(("; ".join(parts) + ". " if parts else "") + sentence)

@@ -18,7 +18,7 @@ from analysis.indicators import UndefinedIndicator
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, Case, citation, header, number, open_case as _open_case,
 )
-from analysis.sections.claims import synthesis  # noqa: F401
+from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
 NOTEBOOK = "production-system"
@@ -420,8 +420,8 @@ def conclusion(case: Case) -> None:
                  f"{shift_total:+,.0f} persons: " + ("the town's groups did better than their national trends. "
                                                      if shift_total > 0 else "the town's groups did worse than their national trends. "))
     if k is not None:
-        text += f"Its technology structure differs from Norway's with a Krugman index of {k:.2f}."
-    case.say(text)
+        text += f"Its technology structure differs from Norway's with a Krugman index of {k:.2f}. "
+    case.say(text + verdict_sentence(case, "production-system"))
 
 
 ROLES = {"system-firm": "system firm", "technology-supplier": "technology supplier",
@@ -486,6 +486,9 @@ def register_data(case: Case) -> pd.DataFrame:
     folder = region_folder(case.rid)
     found = read_extract(folder, table_of(folder, "employment", EMPLOYMENT_TABLE))
     if found is None:
+        if case.region.documents == ("user-registry",):  # a region added for its register data: say how to get them
+            case.say(f"*No Statistics Norway register data have been fetched for {case.name}; "
+                     f"`python -m analysis fetch-ssb --region {case.rid}` would add them here.*")
         return pd.DataFrame()
     frame, meta = found
     case.heading("Statistics Norway register data (SN2007)")
@@ -501,6 +504,9 @@ def register_data(case: Case) -> pd.DataFrame:
     tech = frame[(frame["same_area"].astype(str).str.lower() == "true") & (frame["technology"].astype(str).str.lower() == "true")]
     tech = tech.groupby("year", as_index=False)["employed"].sum().assign(tech_class="technology industries")
     series = pd.concat([tech, totals], ignore_index=True)
+    wide = pd.concat([levels, series]).pivot_table(index="tech_class", columns="year", values="employed", aggfunc="sum")
+    wide.columns = [str(c) for c in wide.columns]
+    case.table(wide.reset_index().rename(columns={"tech_class": "class"}), "ssb-employment-by-class")
     fig = plots.series_lines(series, "year", "employed", "tech_class", f"{case.name}: register employment, SN2007",
                              "Employed persons", xlabel="Year (4th quarter)")
     case.figure(fig, "ssb-employment", _ssb_source(meta), series)
