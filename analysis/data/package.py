@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from analysis import config
 from analysis.errors import DataError
-from analysis.files import atomic_write_text
+from analysis.files import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,6 +149,23 @@ def _typed(frame: pd.DataFrame, schema: dict, path: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _validated(datapackage: Path) -> None:
+    errors = validate_package(datapackage)
+    if errors:
+        shown = "\n  ".join(errors[:20])
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise DataError(f"data package {datapackage} is invalid ({len(errors)} errors):\n  {shown}{more}")
+
+
+def _read(name: str, datapackage: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    res = resource_descriptor(name, datapackage)
+    path = Path(datapackage).parent / res["path"]
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return _typed(frame, res["schema"], path)
+
+
 def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     """Return dataset ``name`` as a typed DataFrame, after validating the package.
 
@@ -157,17 +174,9 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     so one bad file makes every load fail loudly rather than half-work).
     """
     datapackage = _package(datapackage)
-    res = resource_descriptor(name, datapackage)
-    errors = validate_package(datapackage)
-    if errors:
-        shown = "\n  ".join(errors[:20])
-        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        raise DataError(f"data package {datapackage} is invalid ({len(errors)} errors):\n  {shown}{more}")
-    path = Path(datapackage).parent / res["path"]
-    import pandas as pd
-
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    return _typed(frame, res["schema"], path)
+    resource_descriptor(name, datapackage)
+    _validated(datapackage)
+    return _read(name, datapackage)
 
 
 REGION_COLUMNS = ("region_id", "area")
@@ -222,7 +231,32 @@ def _hash_external(h, external: Path, region_ids) -> None:
 
 
 def load_all(datapackage: Path | None = None) -> dict[str, pd.DataFrame]:
-    return {name: load(name, datapackage) for name in dataset_names(datapackage)}
+    """Every dataset, typed, after one validation of the package.
+
+    Every notebook of a run loads the same package, so the typed frames are kept in
+    ``data/.cache/`` under the package's content hash and the pandas version: a changed byte
+    in any file, or another pandas, reads the CSVs again.
+    """
+    import pickle
+
+    import pandas as pd
+
+    datapackage = _package(datapackage)
+    _validated(datapackage)
+    cache = datapackage.parent / ".cache" / f"typed-{_fingerprint(datapackage)[:24]}-pandas-{pd.__version__}.pkl"
+    if cache.exists():
+        try:
+            return pickle.loads(cache.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # a damaged or foreign cache file: read the CSVs
+    frames = {name: _read(name, datapackage) for name in dataset_names(datapackage)}
+    try:
+        for old in cache.parent.glob("typed-*.pkl"):
+            old.unlink()
+        atomic_write_bytes(cache, pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only data folder: the next load reads the CSVs again
+    return frames
 
 
 def fields(name: str, datapackage: Path | None = None) -> list[dict]:
