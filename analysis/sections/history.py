@@ -9,6 +9,7 @@ import textwrap
 import pandas as pd
 
 from analysis import plots
+from analysis.sections import base
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
@@ -118,12 +119,8 @@ def employment_index(case: Case) -> pd.DataFrame:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    cc = case.rows("case_content", section="history")
-    if cc.empty:
-        return cc
-    case.heading("The history in the case material")
-    case.say("\n".join(f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in cc.to_dict("records")))
-    return cc
+    """What the case material says for this chapter, grouped by kind, cited."""
+    return base.case_material(case, "history", "The history in the case material")
 
 
 def conclusion(case: Case) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.sections import base
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, header, open_case as _open_case,
 )
@@ -20,17 +21,8 @@ def open_case(region: str, output_dir: str = "", data=None) -> Case:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    """The barriers and challenges the case material names, grouped by kind, with citations."""
-    cc = case.rows("case_content", section="innovation-barriers")
-    if cc.empty:
-        return cc
-    case.heading("Barriers and challenges in the case material")
-    lines = []
-    for kind, g in cc.groupby("kind", sort=False):
-        lines.append(f"**{kind.replace('-', ' ').capitalize()}**")
-        lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
-    case.say("\n".join(lines))
-    return cc
+    """What the case material says for this chapter, grouped by kind, cited."""
+    return base.case_material(case, "innovation-barriers", "Barriers and challenges in the case material")
 
 
 def conclusion(case: Case) -> None:

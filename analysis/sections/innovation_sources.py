@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis import plots
 from analysis import survey as sv
+from analysis.sections import base
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
@@ -192,15 +193,8 @@ def partner_locations(case: Case) -> pd.DataFrame:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    cc = case.rows("case_content", section="innovation-sources")
-    if cc.empty:
-        return cc
-    case.heading("Innovation sources in the case material")
-    case.say("\n".join(f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in cc.to_dict("records")))
-    return cc
-
-
-RESPONSES = {"very-important": "very important", "somewhat-important": "somewhat important"}
+    """What the case material says for this chapter, grouped by kind, cited."""
+    return base.case_material(case, "innovation-sources", "Innovation sources in the case material")
 
 
 def local_actors(case: Case) -> pd.DataFrame:
@@ -209,8 +203,9 @@ def local_actors(case: Case) -> pd.DataFrame:
     sc = case.rows("survey_counts", question="local-institutions")
     if sc.empty:
         return sc
+    certain = {r: case.term("response", r) for r in ("very-important", "somewhat-important")}
     sc = sc.assign(actor=[case.item("local-institutions", i) for i in sc["item_id"]],
-                   answer=sc["response"].map(RESPONSES).fillna("other answers (order of categories uncertain)"))
+                   answer=sc["response"].map(certain).fillna("other answers (order of categories uncertain)"))
     n = int(sc.groupby("item_id")["count"].sum().max())
     order = sc[sc["response"] == "very-important"].sort_values("count", ascending=False)["actor"].tolist()
     short = sorted(set(sc["actor"]) - set(sc.loc[sc["response"] == "somewhat-important", "actor"]))
@@ -222,7 +217,7 @@ def local_actors(case: Case) -> pd.DataFrame:
                 if short else ""))
     fig = plots.location_bars(sc, "actor", "answer", "count", f"{case.name}: importance of local actors for the firms' "
                               f"development (n = {n} firms)", normalise=False,
-                              location_order=[*RESPONSES.values(), "other answers (order of categories uncertain)"],
+                              location_order=[*certain.values(), "other answers (order of categories uncertain)"],
                               xlabel="Firms (count)", legend_title="Answer", bar_order=order)
     case.figure(fig, "local-actors", citation(sc), sc[["actor", "answer", "response", "count", "order_uncertain"]])
     very = sc[sc["response"] == "very-important"].set_index("item_id")["count"]

@@ -15,6 +15,7 @@ from analysis import plots
 from analysis.data.external import read_extract, region_folder, table_of
 from analysis.data.ssb import EMPLOYMENT_TABLE
 from analysis.indicators import UndefinedIndicator
+from analysis.sections import base
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, Case, citation, header, number, open_case as _open_case,
 )
@@ -390,17 +391,8 @@ def value_chains(case: Case) -> pd.DataFrame:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    """The clusters, key firms and strengths the case material names, as a short cited list."""
-    cc = case.rows("case_content", section="production-system")
-    if cc.empty:
-        return cc
-    case.heading("Clusters, key firms and strengths in the case material")
-    lines = []
-    for kind, g in cc.groupby("kind", sort=False):
-        lines.append(f"**{kind.replace('-', ' ').capitalize()}**")
-        lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
-    case.say("\n".join(lines))
-    return cc
+    """What the case material says for this chapter, grouped by kind, cited."""
+    return base.case_material(case, "production-system", "Clusters, key firms and strengths in the case material")
 
 
 def conclusion(case: Case) -> None:
