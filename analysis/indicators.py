@@ -11,14 +11,13 @@ Arguments follow textbook notation, as in R's REAT (Wieland 2019):
 
 Families
 --------
-changes           :func:`abs_change`, :func:`rel_change`, :func:`index_series`, :func:`change_table`
-location quotient :func:`locq`, :func:`locq_frame`
+changes           :func:`abs_change`, :func:`rel_change`, :func:`change_table`
+location quotient :func:`locq_frame`
 specialisation    :func:`shares`, :func:`krugman`, :func:`hoover`
 shift-share       :func:`shift` (reference economy as given), :func:`shift_rest` (the reference
                   economy without the region: the rest of the country)
 firm dynamics     :func:`entry_rate`, :func:`exit_rate`, :func:`net_rate`, :func:`turbulence`,
                   :func:`stock_flow_start`, :func:`base_interval`
-rounding          :func:`rounding_interval`, :func:`interval_consistent`
 
 Bad input raises; nothing returns a silent NaN. Scalar functions raise
 :class:`UndefinedIndicator` where the indicator is mathematically undefined
@@ -30,38 +29,15 @@ one undefined industry should not hide the others.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import MissingKey, UndefinedIndicator
+from analysis.values import as_count, as_number
 
 
 # ---------------------------------------------------------------- validation
-
-def as_count(x, name: str) -> float:
-    """A finite, non-negative number, or ValueError naming the argument."""
-    if isinstance(x, bool) or x is None or x is pd.NA or not isinstance(x, Real | np.number):
-        raise ValueError(f"{name} must be a number, got {x!r}")
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        raise ValueError(f"{name} is {x}: a missing or infinite count cannot enter an indicator")
-    if x < 0:
-        raise ValueError(f"{name} = {x:g} is negative; counts of employed persons or firms cannot be")
-    return x
-
-
-def as_number(x, name: str) -> float:
-    """A finite number of either sign (printed rates, changes)."""
-    if isinstance(x, bool) or x is None or x is pd.NA or not isinstance(x, Real | np.number):
-        raise ValueError(f"{name} must be a number, got {x!r}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} is {x}: not a finite number")
-    return x
-
 
 def _counts(values, name: str) -> pd.Series:
     """A Series of finite non-negative numbers (float), index kept."""
@@ -99,22 +75,6 @@ def rel_change(e_t1, e_t0) -> float:
     if e_t0 == 0:
         raise UndefinedIndicator(f"relative change from a base of 0 (to {e_t1:g}) is undefined")
     return (e_t1 - e_t0) / e_t0 * 100.0
-
-
-def index_series(values_by_year, base_year: int) -> pd.Series:
-    """Index with ``base_year`` = 100: ``100 * x_t / x_base``.
-
-    ``values_by_year`` is a Series or mapping year -> level. Read: 125 means the
-    level is a quarter above the base year's. Raises :class:`MissingKey` when the
-    base year is absent and :class:`UndefinedIndicator` when its level is 0.
-    """
-    s = _counts(pd.Series(dict(values_by_year)) if isinstance(values_by_year, Mapping) else values_by_year,
-                "values_by_year").sort_index()
-    if base_year not in s.index:
-        raise MissingKey(f"base year {base_year} is not among the years {list(s.index)}")
-    if s[base_year] == 0:
-        raise UndefinedIndicator(f"index with base year {base_year} is undefined: the base level is 0")
-    return (s / s[base_year] * 100.0).rename("index")
 
 
 def _one_level(employment: pd.DataFrame, area: str, year: int, source: str | None) -> pd.Series:
@@ -164,32 +124,16 @@ def change_table(employment: pd.DataFrame, area: str, year_t0: int, year_t1: int
 
 # ---------------------------------------------------------------- location quotient
 
-def locq(e_ij, e_j, e_i, e) -> float:
-    """Location quotient ``LQ_ij = (e_ij / e_j) / (e_i / e)``.
-
-    Read: the industry's share of the region's employment relative to its share
-    in the reference area. 1 = as in the reference, 2 = twice as concentrated,
-    0.5 = half. Industry i is often called a regional specialisation when LQ > 1
-    (Isserman 1977; Farhauer & Kröll 2013; REAT ``locq``).
-    Raises ValueError when a part exceeds its whole, :class:`UndefinedIndicator`
-    when ``e_j`` or ``e_i`` is 0.
-    """
-    e_ij, e_j, e_i, e = (as_count(v, n) for v, n in ((e_ij, "e_ij"), (e_j, "e_j"), (e_i, "e_i"), (e, "e")))
-    if e_ij > e_j or e_i > e:
-        raise ValueError(f"a part exceeds its whole (e_ij={e_ij:g} > e_j={e_j:g} or e_i={e_i:g} > e={e:g})")
-    if e_j == 0 or e_i == 0:
-        raise UndefinedIndicator("location quotient is undefined when the region (e_j) or the industry "
-                                 "in the reference (e_i) has no employment")
-    return (e_ij / e_j) / (e_i / e)
-
-
 def locq_frame(frame: pd.DataFrame, e_ij: str = "e_ij", e_j: str = "e_j", e_i: str = "e_i",
                e: str = "e") -> pd.DataFrame:
-    """Vectorised :func:`locq` over the columns of ``frame`` (names configurable).
+    """Location quotient ``LQ_ij = (e_ij / e_j) / (e_i / e)`` for every row of ``frame`` (column names configurable).
 
-    Returns a copy with ``locq`` (Float64, ``<NA>`` where undefined) and
-    ``locq_defined`` (False where ``e_j`` or ``e_i`` is 0). Raises like
-    :func:`locq` on missing, negative or inconsistent inputs.
+    Read: the industry's share of the region's employment relative to its share in the
+    reference area. 1 = as in the reference, 2 = twice as concentrated, 0.5 = half; an industry
+    is often called a regional specialisation when LQ > 1 (Isserman 1977; Farhauer & Kröll 2013;
+    REAT ``locq``). Returns a copy with ``locq`` (Float64, ``<NA>`` where undefined) and
+    ``locq_defined`` (False where ``e_j`` or ``e_i`` is 0: one undefined industry should not hide
+    the others). Raises ValueError on missing or negative inputs and when a part exceeds its whole.
     """
     cols = {n: _counts(frame[c], c) for n, c in (("e_ij", e_ij), ("e_j", e_j), ("e_i", e_i), ("e", e))}
     bad = (cols["e_ij"] > cols["e_j"]) | (cols["e_i"] > cols["e"])
@@ -382,33 +326,7 @@ def base_interval(numerator, printed_rate, decimals: int = 0) -> tuple[float, fl
     return (max(min(bounds), 0.0), max(bounds))
 
 
-# ---------------------------------------------------------------- rounding
-
-def rounding_interval(printed_value, decimals: int) -> tuple[float, float]:
-    """Values that print as ``printed_value`` at ``decimals`` decimals: ``v ± 0.5·10^-d`` (closed).
-
-    Closed at both ends because the sources do not say whether halves round up
-    or to even.
-    """
-    v = as_number(printed_value, "printed_value")
-    if not isinstance(decimals, int | np.integer) or decimals < 0:
-        raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}")
-    h = 0.5 * 10.0 ** -int(decimals)
-    return v - h, v + h
-
-
-def interval_consistent(printed_value, decimals: int, lower, upper) -> bool:
-    """True when some value in ``[lower, upper]`` prints as ``printed_value``."""
-    lo, hi = rounding_interval(printed_value, decimals)
-    lower, upper = as_number(lower, "lower"), as_number(upper, "upper")
-    if lower > upper:
-        raise ValueError(f"lower {lower:g} > upper {upper:g}")
-    eps = 1e-9 * max(1.0, abs(lo), abs(hi))  # float noise at the boundary
-    return lower <= hi + eps and upper >= lo - eps
-
-
 __all__ = [
-    "MissingKey", "UndefinedIndicator", "abs_change", "base_interval", "change_table", "as_count", "as_number", "entry_rate", "exit_rate",
-    "hoover", "index_series", "interval_consistent", "krugman", "locq", "locq_frame", "net_rate", "rel_change",
-    "rounding_interval", "shares", "shift", "shift_rest", "stock_flow_start", "turbulence",
+    "abs_change", "base_interval", "change_table", "entry_rate", "exit_rate", "hoover", "krugman", "locq_frame",
+    "net_rate", "rel_change", "shares", "shift", "shift_rest", "stock_flow_start", "turbulence",
 ]

@@ -78,7 +78,7 @@ def _caption(source) -> str:
     raise FigureError(f"source must be a caption, a (doc_id, locator) pair or a list of pairs, got {source!r}")
 
 
-def check_figure(fig) -> None:
+def _check_figure(fig) -> None:
     """Raise :class:`FigureError` unless the figure has a title and every plotting axes both labels."""
     axes = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
     if not axes:
@@ -120,7 +120,7 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     for value, what in ((notebook, "notebook"), (name, "name")):
         if not isinstance(value, str) or not FILE_PART.match(value):
             raise FigureError(f"figure {what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
-    check_figure(fig)
+    _check_figure(fig)
     _draw_source(fig, _caption(source))
     folder = Path(output_dir) / "figures"
     stem = f"{notebook}--{name}"
@@ -573,3 +573,10 @@ def range_dots(frame: pd.DataFrame, label: str, low: str, high: str, title: str,
     if group:
         _legend_beside(ax)
     return fig
+
+
+__all__ = [
+    "FigureError", "compare_dots", "grouped_bars", "location_bars", "network", "range_dots", "rank_dots",
+    "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline", "value_chain",
+    "verdict_grid",
+]

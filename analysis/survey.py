@@ -3,7 +3,7 @@
 Families
 --------
 ranks      :func:`competition_ranks`, :func:`printed_ranks`, :func:`is_competition_ranking`
-agreement  :func:`kendall_tau`, :func:`kendall_w`, :func:`agreement`, :func:`agreement_between_groups`,
+agreement  :func:`kendall_tau`, :func:`kendall_w`, :func:`agreement_between_groups`,
            :func:`agreement_between_towns`
 shares     :func:`share_interval`, :func:`nonresponse_bounds`, :func:`finite_population_interval`,
            :func:`rounded_share_counts`
@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import InsufficientData, MissingKey, UndefinedIndicator
-from analysis.indicators import as_count, as_number, rounding_interval
+from analysis.values import as_count, as_number
 
 RANKING_COLUMNS = ("region_id", "question", "firm_group", "item_id", "rank")
 
@@ -226,21 +226,6 @@ def agreement_between_towns(rankings: pd.DataFrame, groups: dict[str, str] | Non
     return _pairs(data, ["question", "firm_group"], "region_id", basis)
 
 
-def agreement(rankings: pd.DataFrame, by: str = "firm_group", groups: dict[str, str] | None = None,
-              basis: str | None = None) -> pd.DataFrame:
-    """Pairwise rank agreement: ``by="firm_group"`` (groups within a town) or ``by="region_id"`` (towns).
-
-    Dispatches to :func:`agreement_between_groups` / :func:`agreement_between_towns`;
-    ``basis=None`` uses table and text ranks alike (identical duplicates are
-    merged, conflicting ones raise).
-    """
-    if by == "firm_group":
-        return agreement_between_groups(rankings, basis=basis)
-    if by == "region_id":
-        return agreement_between_towns(rankings, groups=groups, basis=basis)
-    raise ValueError(f"by must be 'firm_group' or 'region_id', got {by!r}")
-
-
 # ---------------------------------------------------------------- shares
 
 def _group_size(count, n, label: str = "") -> tuple[int, int]:
@@ -323,7 +308,8 @@ def rounded_share_counts(share_pct, n, decimals: int = 0) -> tuple[int, int]:
     total = as_count(n, "n")
     if total == 0 or total != int(total):
         raise InsufficientData(f"n = {total:g}: no share of whole firms")
-    lo, hi = rounding_interval(pct, decimals)
+    half = 0.5 * 10.0 ** -int(decimals)  # closed at both ends: either halving convention
+    lo, hi = pct - half, pct + half
     ks = [k for k in range(int(total) + 1) if lo - 1e-9 <= 100.0 * k / total <= hi + 1e-9]
     if not ks:
         raise ValueError(f"no whole count of n = {total:g} prints as {pct:g} % (a share of turnover? another n?)")
@@ -331,7 +317,7 @@ def rounded_share_counts(share_pct, n, decimals: int = 0) -> tuple[int, int]:
 
 
 __all__ = [
-    "InsufficientData", "ShareResult", "TauResult", "WResult", "agreement", "agreement_between_groups",
+    "ShareResult", "TauResult", "WResult", "agreement_between_groups",
     "agreement_between_towns", "competition_ranks", "finite_population_interval", "is_competition_ranking",
     "kendall_tau", "kendall_w", "nonresponse_bounds", "printed_ranks", "rounded_share_counts", "share_interval",
 ]

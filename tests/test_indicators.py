@@ -14,14 +14,10 @@ from analysis.indicators import (
     exit_rate,
     hoover,
     base_interval,
-    index_series,
-    interval_consistent,
     krugman,
-    locq,
     locq_frame,
     net_rate,
     rel_change,
-    rounding_interval,
     shares,
     shift,
     shift_rest,
@@ -97,16 +93,6 @@ def test_bad_counts_raise_value_error(bad):
         rel_change(10, bad)
 
 
-def test_index_series():
-    # base 2000 = 80: 1997 60/80*100 = 75, 2005 100/80*100 = 125
-    idx = index_series({1997: 60, 2000: 80, 2005: 100}, 2000)
-    assert idx.to_dict() == {1997: 75.0, 2000: 100.0, 2005: 125.0}
-    with pytest.raises(MissingKey, match="1999"):
-        index_series({1997: 60, 2000: 80}, 1999)
-    with pytest.raises(UndefinedIndicator):
-        index_series({1997: 0, 2000: 80}, 1997)
-
-
 def test_change_table_zero_base_gives_na_and_flag():
     emp = employment_frame([
         ("x", "g1", 1997, 0, "T"), ("x", "g1", 2005, 5, "T"),  # 0 -> 5: relative change undefined
@@ -153,11 +139,10 @@ def test_change_table_negative_or_missing_employment_raises():
 
 def test_locq_hand_computed():
     # region: 30 of 200 in industry (15 %); nation: 1000 of 20000 (5 %); LQ = 0.15 / 0.05 = 3
-    assert locq(30, 200, 1000, 20000) == pytest.approx(3.0)
-    with pytest.raises(UndefinedIndicator):
-        locq(0, 0, 1000, 20000)
+    out = locq_frame(pd.DataFrame({"e_ij": [30], "e_j": [200], "e_i": [1000], "e": [20000]}))
+    assert out.loc[0, "locq"] == pytest.approx(3.0)
     with pytest.raises(ValueError, match="exceeds"):
-        locq(300, 200, 1000, 20000)
+        locq_frame(pd.DataFrame({"e_ij": [300], "e_j": [200], "e_i": [1000], "e": [20000]}))
 
 
 def test_locq_frame_flags_undefined_rows():
@@ -252,10 +237,3 @@ def test_firm_rates_zero_start_population():
         turbulence(2, 0, 0)
     with pytest.raises(ValueError):
         entry_rate(-1, 10)
-
-
-def test_rounding_interval_and_consistency():
-    assert rounding_interval(-0.2, 1) == pytest.approx((-0.25, -0.15))
-    assert interval_consistent(63, 0, 62.86, 62.86)  # 62.86 prints as 63
-    assert not interval_consistent(63, 0, 62.0, 62.4)
-    assert interval_consistent(17, 0, 16.5, 16.5)  # half-way: either rounding convention accepted

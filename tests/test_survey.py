@@ -10,7 +10,6 @@ from scipy import stats
 from analysis.indicators import MissingKey, UndefinedIndicator
 from analysis.survey import (
     InsufficientData,
-    agreement,
     agreement_between_groups,
     agreement_between_towns,
     competition_ranks,
@@ -158,17 +157,15 @@ def test_agreement_between_groups_table():
     assert len(out[out["region_id"] == "t2"]) == 0  # one group: no pair
 
 
-def test_agreement_dispatch_and_duplicate_ranks():
+def test_agreement_merges_a_rank_printed_twice_and_refuses_two_different_ranks():
     frame = rankings_frame()
-    pd.testing.assert_frame_equal(agreement(frame, by="firm_group"), agreement_between_groups(frame, basis=None))
     # the same rank printed in a table and in the text is merged; a different rank is a conflict
     text = frame[frame["firm_group"] == "g1"].assign(basis="text")
-    assert agreement(pd.concat([frame, text]), by="firm_group").equals(agreement(frame, by="firm_group"))
+    both = agreement_between_groups(pd.concat([frame, text]), basis=None)
+    assert both.equals(agreement_between_groups(frame, basis=None))
     conflict = text.assign(rank=text["rank"][::-1].to_numpy())
     with pytest.raises(ValueError, match="different ranks"):
-        agreement(pd.concat([frame, conflict]), by="firm_group")
-    with pytest.raises(ValueError, match="by must be"):
-        agreement(frame, by="question")
+        agreement_between_groups(pd.concat([frame, conflict]), basis=None)
 
 
 def test_results_read_as_keys_and_attributes():

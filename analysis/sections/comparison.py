@@ -138,6 +138,13 @@ def concordance(study: Study, question: str, title: str) -> pd.DataFrame:
     study.say(f"Kendall's W across {res.m_raters} rankings of {res.n_items} common items: **{res.w:.2f}** (1 = the same "
               "order everywhere, 0 = no agreement). Descriptive: a handful of items supports no test.")
     study.findings.record(f"{question}.kendall-w", round(float(res.w), 4), "W", f"Kendall's W across {', '.join(kept.columns)}")
+    # one ranking per town: all firms where printed, else the town's first firm group (Horten: system firms)
+    first = {town: ("all" if "all" in set(g["firm_group"]) else g["firm_group"].iloc[0]) for town, g in r.groupby("region_id")}
+    pairs = sv.agreement_between_towns(r, groups=first, basis=None)
+    pairs = pairs[pairs["defined"].fillna(False)]
+    if not pairs.empty:
+        study.say("Pairwise (Kendall's tau-b over the items both rank): " + "; ".join(
+            f"{study.area(a['a'])}–{study.area(a['b'])} {a['tau']:.2f} ({a['n']} items)" for a in pairs.to_dict("records")) + ".")
     study.table(kept.reset_index().assign(item_id=lambda f: [study.item(question, i) for i in f["item_id"]]).rename(
         columns={"item_id": "item"}), f"{question}-concordance", decimals={c: 0 for c in kept.columns})
     return kept

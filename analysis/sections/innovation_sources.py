@@ -47,6 +47,12 @@ def introduction(case: Case) -> None:
              "Larger firms were sought out, so the answers describe these firms, not a random sample of all: every "
              "share below carries its n and an interval, rankings are described, not tested. The survey's microdata "
              "are not public; the printed ranks, counts and shares are analysed as printed.")
+    n_all, n_asked = int(answered.iloc[0]), int(asked.iloc[0])
+    lo, hi = sv.nonresponse_bounds(n_all // 2, n_all, n_asked)
+    case.say(f"How much the {n_asked - n_all} firms that did not answer could matter: {n_all // 2} of the {n_all} that "
+             f"answered ({100 * (n_all // 2) / n_all:.0f} %) could be anywhere from {100 * lo:.0f} % to {100 * hi:.0f} % "
+             "of all firms asked, had the others all answered one way or the other (the towns' own numbers asked "
+             "are not printed, so this bound is given for the survey as a whole).")
 
 
 def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
@@ -62,13 +68,17 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     n_text = "; ".join(f"{g}: n = {int(k)}" for g, k in ns.items()) or "n not printed"
     if text:
         case.say(f"The source states this order in words, without a table ({n_text}).")
+    for group, g in r[r["basis"] == "table"].groupby("firm_group"):
+        if not sv.is_competition_ranking(g["rank"]):  # ties should share the best rank: 1, 2, 2, 4
+            case.say(f"The printed ranks of the {case.term('firm-group', group)} are not a standard competition "
+                     "ranking (tied items should share the best rank and the next rank skip); shown as printed.")
     wide = r.pivot_table(index="item", columns="group", values="rank", aggfunc="first").reset_index()
     first = wide.columns[1]
     case.table(wide.sort_values(first), f"{question}-ranks", decimals={c: 0 for c in wide.columns})
     fig = plots.rank_dots(r, f"{case.name}: {title} ({n_text})")
     case.figure(fig, f"{question}-ranks", citation(r), r[["item", "group", "rank", "n", "basis", "source"]])
     if r["firm_group"].nunique() >= 2:
-        agr = sv.agreement(r.assign(question=question), by="firm_group")
+        agr = sv.agreement_between_groups(r.assign(question=question), basis=None)
         for a in agr.to_dict("records"):
             ga, gb = case.term("firm-group", a["a"]), case.term("firm-group", a["b"])
             if a["defined"]:

@@ -57,7 +57,7 @@ def _published(case: Case, area: str, industry: str, measure: str, period: str, 
 def _total(changes: pd.DataFrame) -> dict:
     """The technology industries together (the sum of the seven groups' printed levels)."""
     e0, e1 = float(changes["e_t0"].sum()), float(changes["e_t1"].sum())
-    return {"e_t0": e0, "e_t1": e1, "abs_change": e1 - e0, "rel_change_pct": ind.rel_change(e1, e0)}
+    return {"e_t0": e0, "e_t1": e1, "abs_change": ind.abs_change(e1, e0), "rel_change_pct": ind.rel_change(e1, e0)}
 
 
 def _has_appendix(case: Case) -> bool:
@@ -510,9 +510,10 @@ def register_data(case: Case) -> pd.DataFrame:
     nat = _by_class(national[0])
     year = int(min(levels["year"].max(), nat["year"].max()))
     mine, theirs = levels[levels["year"] == year].set_index("tech_class")["employed"], nat[nat["year"] == year].set_index("tech_class")["employed"]
-    lq = ind.locq(mine.reindex(theirs.index).fillna(0), mine.sum(), theirs, theirs.sum())
-    table = pd.DataFrame({"class": lq.index, "employed": mine.reindex(lq.index).fillna(0).astype(int).values,
-                          "location quotient (1 = Norway)": lq.values})
+    lq = ind.locq_frame(pd.DataFrame({"e_ij": mine.reindex(theirs.index).fillna(0), "e_j": mine.sum(), "e_i": theirs,
+                                      "e": theirs.sum()}))
+    table = pd.DataFrame({"class": lq.index, "employed": lq["e_ij"].astype(int).values,
+                          "location quotient (1 = Norway)": lq["locq"].values})
     case.say(f"Location quotient against all industries, {year}: the class's share of {case.name}'s employment over "
              "its share of Norway's (the classic quotient, Isserman 1977).")
     case.table(table, "ssb-location-quotients", decimals={"location quotient (1 = Norway)": 2})
