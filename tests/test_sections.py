@@ -195,3 +195,31 @@ def test_comparison_matrix_shows_the_report_verdicts(tmp_path):
     grid = comparison.matrix(study)
     assert dict(zip(grid["town"], grid["report_verdict"])) == {"Horten": "operative", "Halden": "latent"}
     assert (tmp_path / "figures" / "comparison--comparative-verdicts.csv").exists()
+
+
+def _extract(folder, region: str, rows: list[tuple[int, str, str, bool, int]]) -> None:
+    """A synthetic fetch-ssb extract (table 07984 and its sidecar) for the test only."""
+    import json
+
+    folder.mkdir(parents=True)
+    frame = pd.DataFrame(rows, columns=["year", "nace2", "tech_class", "technology", "employed"]).assign(
+        region_id=region, municipality_number="0", registry_number="0", same_area=True)
+    frame.to_csv(folder / "07984.csv", index=False)
+    (folder / "07984.json").write_text(json.dumps({"dataset": "employment", "table_id": "07984",
+                                                   "retrieved_utc": "2026-01-01T00:00:00Z", "vintage": "SN2007"}))
+
+
+def test_register_data_computes_the_classic_location_quotient_with_a_national_extract(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANALYSIS_DATA", str(tmp_path / "data"))
+    # the town: 30 of its 200 employed in high-tech manufacturing; Norway: 1000 of 20000 -> LQ = 0.15 / 0.05 = 3
+    _extract(tmp_path / "data" / "external" / "testtown", "testtown",
+             [(2024, "26", "ht-manufacturing", True, 30), (2024, "10", "lt-manufacturing", False, 170)])
+    case = _case(tmp_path / "out")
+    production_system.register_data(case)
+    assert "Without a national extract" in _said(capsys)
+    _extract(tmp_path / "data" / "external" / "norway", "norway",
+             [(2024, "26", "ht-manufacturing", True, 1000), (2024, "10", "lt-manufacturing", False, 19000)])
+    table = production_system.register_data(case)
+    quotients = dict(zip(table["class"], table["location quotient (1 = Norway)"]))
+    assert quotients["ht-manufacturing"] == pytest.approx(3.0)
+    assert quotients["lt-manufacturing"] == pytest.approx((170 / 200) / (19000 / 20000))

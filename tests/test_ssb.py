@@ -26,7 +26,8 @@ FIXTURE = "TEST FIXTURE - not Statistics Norway data"
 # variable code -> (label, {code: label}, elimination); the Region codes are Halden's numbers over the reforms
 TABLES = {
     ssb.EMPLOYMENT_TABLE: {
-        "Region": ("region", {"0101": "Halden (-2019)", "3001": "Halden (2020-2023)", "3101": "Halden", "0301": "Oslo"}, False),
+        "Region": ("region", {"0": "Hele landet", "0101": "Halden (-2019)", "3001": "Halden (2020-2023)", "3101": "Halden",
+                              "0301": "Oslo"}, False),
         "NACE2007": ("næring (SN2007)", {"00-99": "I alt", "10": "Nærings- og nytelsesmidler", "21": "Farmasøytiske",
                                          "26": "Datamaskiner og elektronikk", "62": "IT-tjenester"}, False),
         "Kjonn": ("kjønn", {"0": "Begge kjønn", "1": "Menn", "2": "Kvinner"}, True),
@@ -41,7 +42,7 @@ TABLES = {
         "Tid": ("år", {"2019": "2019", "2020": "2020", "2024": "2024"}, False),
     },
 }
-VALID = {"0101": range(2020), "3001": range(2020, 2024), "3101": range(2024, 3000), "0301": range(3000)}
+VALID = {"0": range(3000), "0101": range(2020), "3001": range(2020, 2024), "3101": range(2024, 3000), "0301": range(3000)}
 
 
 def fixture_value(table: str, codes: dict[str, str]) -> int | None:
@@ -53,6 +54,8 @@ def fixture_value(table: str, codes: dict[str, str]) -> int | None:
         return 1000 + year - 2000
     if codes["NACE2007"] == "00-99":
         return 99999  # the total, which the fetch must not ask for
+    if region == "0":
+        return int(codes["NACE2007"]) * 1000 + (year - 2000)  # the whole country
     return int(codes["NACE2007"]) * 10 + (year - 2000)
 
 
@@ -237,7 +240,18 @@ def test_unknown_region_and_region_without_municipalities(data_dir, server):
     with pytest.raises(ssb.SSBError, match="unknown region 'atlantis'"):
         ssb.fetch_region("atlantis", data_dir=data_dir, url=server)
     with pytest.raises(ssb.SSBError, match="no municipality numbers"):
-        ssb.fetch_region("norway", data_dir=data_dir, url=server)
+        ssb.fetch_region("rest-of-norway", data_dir=data_dir, url=server)
+
+
+def test_the_whole_country_is_fetched_for_the_location_quotient(server, data_dir):
+    written = ssb.fetch_region("norway", (2019, 2024), data_dir=data_dir, url=server)
+    assert sorted(p.name for p in written) == ["07984.csv", "07984.json"]  # employment only
+    emp = pd.read_csv(data_dir / "external" / "norway" / "07984.csv", dtype={"municipality_number": str, "nace2": str})
+    assert set(emp["municipality_number"]) == {"0"} and emp["same_area"].all()
+    assert dict(zip(zip(emp["year"], emp["nace2"]), emp["employed"]))[(2024, "62")] == 62 * 1000 + 24
+    sel = {s["variableCode"]: s["valueCodes"] for s in
+           json.loads((data_dir / "external" / "norway" / "07984.json").read_text())["query"]["selection"]}
+    assert sel["Region"] == ["0"]
 
 
 def _closed_port() -> int:

@@ -41,6 +41,10 @@ VINTAGE = "SN2007 (NACE Rev. 2)"
 CONNECT_TIMEOUT = 5.0  # seconds: without network the command fails in seconds
 DEADLINE = 120.0  # seconds for all requests of one fetch
 URL_ENV = "ANALYSIS_SSB_URL"
+# The whole country in SSB's regional tables (the StatBank's "Hele landet"); fetched for the location
+# quotient against all industries. A table without this code is refused at fetch time.
+NATIONAL = "norway"
+NATIONAL_CODE = "0"
 
 
 def base_url() -> str:
@@ -107,6 +111,9 @@ def _selection(table_id: str, variables: dict, numbers: list[str], years: tuple[
     selection: dict[str, list[str]] = {}
     selection[region] = [c for c in codes(region) if c in numbers]
     if not selection[region]:
+        if numbers == [NATIONAL_CODE]:
+            raise SSBError(f"table {table_id} has no whole-country region (code {NATIONAL_CODE}); the location quotient "
+                           "needs a table that gives Norway")
         raise SSBError(f"table {table_id} has none of the municipality numbers {', '.join(numbers)}")
     have = [c for c in codes(time) if c.isdigit()]
     selection[time] = [c for c in have if years[0] <= int(c) <= years[1]]
@@ -152,8 +159,10 @@ def _tidy(fetched: Fetched, region_id: str, region_numbers: list[str], table, cl
     """
     import pandas as pd  # here, not at the top: the command line imports this module for its table ids
 
-    owner: dict[str, tuple[str, bool]] = {}
+    owner: dict[str, tuple[str, bool]] = {NATIONAL_CODE: (NATIONAL_CODE, True)}  # the whole country is one area
     for r in region_numbers:
+        if r == NATIONAL_CODE:
+            continue
         for n, same in chain(r, table).items():
             owner.setdefault(n, (r, same))
     industry = classes is not None
@@ -213,7 +222,10 @@ def _version(dist: str) -> str:
 
 
 def region_numbers(region_id: str, data_dir: Path | None = None) -> list[str]:
-    """The registry's municipality numbers of ``region_id`` (a clear error when it has none)."""
+    """The registry's municipality numbers of ``region_id`` (a clear error when it has none);
+    ``norway`` is the whole country (region code 0)."""
+    if region_id == NATIONAL:
+        return [NATIONAL_CODE]
     registry = (Path(data_dir) if data_dir is not None else config.data_dir()) / "regions.csv"
     with open(registry, encoding="utf-8", newline="") as fh:
         rows = {r["region_id"]: r for r in csv.DictReader(fh)}
@@ -237,11 +249,11 @@ def fetch_region(region_id: str, years: tuple[int, int] = (2008, 2100), data_dir
     data_dir = Path(data_dir) if data_dir is not None else config.data_dir()
     numbers = region_numbers(region_id, data_dir)
     table = load_table(municipality_table_path(data_dir))
-    unknown = [n for n in numbers if n not in table]
+    unknown = [n for n in numbers if n not in table and n != NATIONAL_CODE]
     if unknown:
         raise SSBError(f"municipality {unknown[0]} of {region_id} is not in data/correspondence/"
                        f"{MUNICIPALITY_FILE}; add it with its KLASS 131 citation")
-    wanted = sorted({n for r in numbers for n in chain(r, table)})
+    wanted = [NATIONAL_CODE] if numbers == [NATIONAL_CODE] else sorted({n for r in numbers for n in chain(r, table)})
     url = url or base_url()
     _probe(url)
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -250,8 +262,10 @@ def fetch_region(region_id: str, years: tuple[int, int] = (2008, 2100), data_dir
         from pxweb import PxApi
 
         api = PxApi(url, language="no", disable_cache=True, timeout=int(CONNECT_TIMEOUT), max_workers=1)
-        return [("employment", fetch_table(api, url, tables[0], wanted, years, industry=True)),
-                ("population", fetch_table(api, url, tables[1], wanted, years, industry=False))]
+        fetched = [("employment", fetch_table(api, url, tables[0], wanted, years, industry=True))]
+        if wanted != [NATIONAL_CODE]:  # the whole country is fetched for the location quotient only
+            fetched.append(("population", fetch_table(api, url, tables[1], wanted, years, industry=False)))
+        return fetched
 
     results = _within(work, deadline, url)
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis import indicators as ind
 from analysis import plots
+from analysis.data.correspondence import nace_classes
 from analysis.data.external import read_extract, region_folder, table_of
 from analysis.data.ssb import EMPLOYMENT_TABLE
 from analysis.indicators import UndefinedIndicator
@@ -512,8 +513,9 @@ def register_data(case: Case) -> pd.DataFrame:
     mine, theirs = levels[levels["year"] == year].set_index("tech_class")["employed"], nat[nat["year"] == year].set_index("tech_class")["employed"]
     lq = ind.locq_frame(pd.DataFrame({"e_ij": mine.reindex(theirs.index).fillna(0), "e_j": mine.sum(), "e_i": theirs,
                                       "e": theirs.sum()}))
-    table = pd.DataFrame({"class": lq.index, "employed": lq["e_ij"].astype(int).values,
-                          "location quotient (1 = Norway)": lq["locq"].values})
+    names = {c.class_id: c.label for c in nace_classes().values()}
+    table = pd.DataFrame({"class": lq.index, "class name": [names.get(c, c) for c in lq.index],
+                          "employed": lq["e_ij"].astype(int).values, "location quotient (1 = Norway)": lq["locq"].values})
     case.say(f"Location quotient against all industries, {year}: the class's share of {case.name}'s employment over "
              "its share of Norway's (the classic quotient, Isserman 1977).")
     case.table(table, "ssb-location-quotients", decimals={"location quotient (1 = Norway)": 2})
