@@ -201,7 +201,7 @@ def _extract(folder, region: str, rows: list[tuple[int, str, str, bool, int]]) -
     """A synthetic fetch-ssb extract (table 07984 and its sidecar) for the test only."""
     import json
 
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(rows, columns=["year", "nace2", "tech_class", "technology", "employed"]).assign(
         region_id=region, municipality_number="0", registry_number="0", same_area=True)
     frame.to_csv(folder / "07984.csv", index=False)
@@ -210,6 +210,11 @@ def _extract(folder, region: str, rows: list[tuple[int, str, str, bool, int]]) -
 
 
 def test_register_data_computes_the_classic_location_quotient_with_a_national_extract(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from analysis import config
+
+    shutil.copytree(config.correspondence_dir(), tmp_path / "data" / "correspondence")  # before ANALYSIS_DATA moves
     monkeypatch.setenv("ANALYSIS_DATA", str(tmp_path / "data"))
     # the town: 30 of its 200 employed in high-tech manufacturing; Norway: 1000 of 20000 -> LQ = 0.15 / 0.05 = 3
     _extract(tmp_path / "data" / "external" / "testtown", "testtown",
