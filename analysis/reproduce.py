@@ -54,9 +54,17 @@ _FUNCS = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "sum":
 
 STATUSES = ("match", "unprinted-base", "not-testable", "source-inconsistent", "mismatch", "not-computable")
 RULES = ("exact", "within-rounding", "approximate", "common-base", "any-base", "no-common-base")
+# what a reader sees for each rule, and for each declared reason why a value cannot be computed
+RULE_LABELS = {"exact": "exact", "within-rounding": "within printed rounding", "approximate": "approximate",
+               "common-base": "unprinted base: common base", "any-base": "unprinted base: any base",
+               "no-common-base": "unprinted base: no common base"}
+REASONS = {"input-not-printed": "an input is not printed", "chart-lost-in-extraction": "chart lost in extraction",
+           "zero-base": "rate over a base of 0"}
 APPROX_REL = 0.05  # 'om lag 700' for 704: a printed approximation matches within 5 %
 UNPRINTED_BASE = "firms in 1998 (not printed)"
 QUALIFIED = ("approx", "over", "under")
+# a printed derived count (a change or total of persons, firms, jobs) is as exact as the counts it derives from
+COUNT_UNITS = frozenset({"persons", "firms", "jobs", "employees", "employed", "suppliers"})
 
 
 # ---------------------------------------------------------------- inputs
@@ -182,7 +190,8 @@ def _input(index: DataIndex, name: str, row: dict, vf: str) -> Input:
     value = float(row[vf])
     approximate = str(row.get("qualifier") or "exact") in QUALIFIED
     if name == "published_values":
-        half = 0.5 * 10.0 ** -int(row["decimals"])
+        exact = int(row["decimals"]) == 0 and row.get("unit") in COUNT_UNITS
+        half = 0.0 if exact else 0.5 * 10.0 ** -int(row["decimals"])
     elif index.schema(name).types.get(vf, "number") == "integer":
         half = 0.0  # counts of persons, firms, jobs: exact
     else:
@@ -251,10 +260,22 @@ def _refs(expression: str, data, prefer_source) -> tuple[ast.Expression, dict[st
         raise NotComputable("no dataset reference in the expression")
     for candidate in _candidates(py):
         try:
-            return ast.parse(candidate, mode="eval"), names
+            tree = ast.parse(candidate, mode="eval")
         except SyntaxError:
             continue
+        if _only_references(tree, names):
+            return tree, names
     raise NotComputable(f"not an arithmetic expression: {expression!r}")
+
+
+def _only_references(tree: ast.Expression, names: dict) -> bool:
+    """Every name is a reference or a known function: 'x (AME, SensoNor)' parses as a call of x, yet is a note."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _FUNCS):
+            return False
+        if isinstance(node, ast.Name) and node.id not in names and node.id not in _FUNCS:
+            return False
+    return True
 
 
 def _candidates(py: str):
@@ -508,8 +529,8 @@ def unprinted_base(rows: list[dict], data) -> dict[str, tuple[Verdict, float | N
 
 @dataclass
 class Reproduction:
-    """One published value recomputed: its status, the rule that decided it and, when it cannot be
-    computed, the declared reason (``published_values.uncomputable_reason``)."""
+    """One published value recomputed: its status, the rule that decided it and the reason the data declare
+    why it cannot be computed (``published_values.uncomputable_reason``; empty for a computable value)."""
 
     pv_id: str
     published: float
@@ -535,14 +556,14 @@ def reproduce_row(row: dict, data, based: dict | None = None) -> Reproduction:
     based = index.unprinted() if based is None else based
     if row["pv_id"] in based:
         verdict, _ = based[row["pv_id"]]
-        return Reproduction(row["pv_id"], pub, dec, None, verdict.status, verdict.rule, verdict.detail, err,
-                            _reason(row) if verdict.status == "not-computable" else "")
+        return Reproduction(row["pv_id"], pub, dec, None, verdict.status, verdict.rule, verdict.detail, err, _reason(row))
     try:
         ev = evaluate_full(str(row["computed_from"]), index, row.get("source"))
     except NotComputable as exc:
         return Reproduction(row["pv_id"], pub, dec, None, "not-computable", "", str(exc), err, _reason(row))
     verdict = judge(ev, row)
-    return Reproduction(row["pv_id"], pub, dec, round(ev.value, 6), verdict.status, verdict.rule, verdict.detail, err)
+    return Reproduction(row["pv_id"], pub, dec, round(ev.value, 6), verdict.status, verdict.rule, verdict.detail, err,
+                        _reason(row))
 
 
 def reproduce_all(datasets) -> list[Reproduction]:
@@ -552,7 +573,7 @@ def reproduce_all(datasets) -> list[Reproduction]:
 
 
 __all__ = [
-    "APPROX_REL", "RULES", "STATUSES", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
+    "APPROX_REL", "REASONS", "RULES", "RULE_LABELS", "STATUSES", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
     "Schema", "as_index", "evaluate", "evaluate_full", "evaluate_test", "judge", "lookup", "lookup_input", "lookup_inputs",
     "qualified_agrees", "reproduce_all", "reproduce_row", "rounds_to", "unprinted_base",
 ]
