@@ -184,3 +184,34 @@ def test_the_index_answers_repeated_questions_from_what_it_built_once(data):
     assert reproduce_row(index.records("published_values")[0], index).status == "match"
     assert index.match("locations", ("*", "partners", "all", "local")) == [
         r for r in index.records("locations") if r["location"] == "local"]
+
+
+# ---------------------------------------------------------------- which run and notebook reproduce a value
+
+
+def test_every_published_value_has_one_run_and_notebook_and_reference_areas_go_to_their_town():
+    from analysis.sections.reproduction import CROSS_REGION, claimants, route
+
+    regions = pd.DataFrame([
+        {"region_id": "town-a", "case": True, "reference_areas": "region-a;county;norway", "documents": "doc-1",
+         "doc": "doc-1"},
+        {"region_id": "town-b", "case": True, "reference_areas": "county;norway", "documents": "doc-1;doc-2",
+         "doc": "doc-2"},
+        {"region_id": "part-of-b", "case": False, "reference_areas": "town-b;county", "documents": "doc-2",
+         "doc": "doc-2"},
+        {"region_id": "region-a", "case": False, "reference_areas": "norway", "documents": "doc-1", "doc": "doc-1"},
+    ])
+    cases, claims = claimants(regions)
+
+    def where(area, doc="doc-1", computed_from="employment[x,g1,2005]"):
+        return route({"area": area, "doc": doc, "computed_from": computed_from}, cases, claims)
+
+    assert where("town-a") == ("town-a", "production-system")
+    assert where("town-a", computed_from="locations[x,partners,all,local]") == ("town-a", "innovation-sources")
+    assert where("region-a") == ("town-a", "production-system")  # town-a's reference area
+    assert where("part-of-b") == ("town-b", "production-system")  # an area that names town-b as its own
+    assert where("county", doc="doc-2") == ("town-b", "production-system")  # two claimants, one has the document
+    assert where("county", doc="doc-1") == ("town-a", "production-system")  # both have it: the registry row's own
+    assert where("tech-towns") == (CROSS_REGION, "comparison")
+    assert where("norway", doc="doc-2") == (CROSS_REGION, "national-context")
+    assert where("somewhere-else") == (CROSS_REGION, "national-context")
