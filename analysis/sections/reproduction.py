@@ -125,7 +125,8 @@ def reproduce_published(chapter: Chapter, areas: list[str] | None = None) -> pd.
                                 row["unit"], row["description"], published=row,
                                 status=(rep.status, rep.reason if rep.status == "not-computable" else rep.rule))
         rows.append({"printed value": row["description"], "printed": row["value"], "recomputed": rep.reproduced,
-                     "status": rep.status, "rule": _how(rep), "how": rep.detail,
+                     # what failed to resolve is for check-data; the reader gets the declared reason
+                     "status": rep.status, "rule": _how(rep), "how": "" if rep.status == "not-computable" else rep.detail,
                      "errata": rep.errata_id or "", "source": f"{row['source']}, lines {row['lines']}"})
     table = pd.DataFrame(rows, columns=["printed value", "printed", "recomputed", "status", "rule", "how", "errata",
                                         "source"])
