@@ -6,9 +6,14 @@
 A reference ``dataset[k1,k2,...]`` matches the dataset's primary-key fields in order (``lines``
 excluded); a trailing key may name the source table (``employment[kongsberg,g5,1997,Tabell v.3]``);
 ``dataset[...].field`` picks a field, otherwise the dataset's value field. Where several sources
-print the same cell, the row from the published value's own source is preferred. Expressions that
-are prose are not computable, never guessed. ``claims.test`` uses the same references with
-comparisons and ``and``/``or``/``not`` (:func:`evaluate_test`).
+print the same cell, the row from the published value's own source is preferred; where that does
+not decide, the reference must name the source. ``published_values[pv_id]`` reads another printed
+derived number (the text's rounding of a table cell, a total of printed totals). A key ``*`` matches
+every value of its key field and may only stand inside ``sum(...)`` or ``mean(...)``:
+``sum(locations[horten,innovation-partners,all,*,Tabell 8.1])``. Expressions that are prose are not
+computable, never guessed: a value the printed numbers do not determine keeps a prose
+``computed_from`` and declares why in ``uncomputable_reason`` (:data:`REASONS`). ``claims.test`` uses
+the same references with comparisons and ``and``/``or``/``not`` (:func:`evaluate_test`).
 
 One rounding rule and one status vocabulary (:func:`judge`, :data:`STATUSES`):
 
