@@ -29,14 +29,18 @@ from analysis.data.provenance import line_checks
 from analysis.data.sources import check_dataset, seeds_available
 from analysis.errors import NotComputable
 from analysis.files import atomic_write_text
-from analysis.reproduce import REF_RE, evaluate_test, lookup, reproduce_all
+from analysis.reproduce import REASONS, REF_RE, RULE_LABELS, STATUSES, DataIndex, evaluate_test, lookup, reproduce_all
 
 
 def data_report(datasets: dict[str, pd.DataFrame] | None = None) -> dict:
-    """Counts for the README: datasets, rows, cited values, line-check and reproduction results."""
+    """Counts for the README: datasets, rows, cited values, line-check and reproduction results
+    (by status, by the rule that decided each status, and by the reason a value cannot be computed)."""
     datasets = datasets or D.load_all()
     checks = line_checks(datasets) if seeds_available() else []
-    repro = Counter(r.status for r in reproduce_all(datasets))
+    results = reproduce_all(datasets)
+    rules: dict[str, Counter] = {}
+    for r in results:
+        rules.setdefault(r.status, Counter())[r.reason if r.status == "not-computable" else r.rule] += 1
     return {
         "datasets": len(datasets),
         "rows": int(sum(len(f) for f in datasets.values())),
@@ -45,20 +49,33 @@ def data_report(datasets: dict[str, pd.DataFrame] | None = None) -> dict:
         "failures": [f"{c.dataset} row {c.row} {c.column}: {c.reason}" for c in checks if not c.ok],
         "errata": len(datasets["errata"]),
         "published_values": len(datasets["published_values"]),
-        "reproduction": dict(sorted(repro.items())),
+        "reproduction": dict(sorted(Counter(r.status for r in results).items())),
+        "reproduction_by": {status: dict(sorted(c.items())) for status, c in sorted(rules.items())},
         "seeds": seeds_available(),
     }
 
 
+def _decided_by(status: str, counts: dict[str, int]) -> str:
+    labels = REASONS if status == "not-computable" else RULE_LABELS
+    parts = [f"{labels.get(k, k or 'no reason given')} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return ", ".join(parts) + (" (each with its errata row)" if status == "source-inconsistent" else "")
+
+
 def summary_markdown(rep: dict) -> str:
-    repro = ", ".join(f"{v} {k}" for k, v in rep["reproduction"].items())
+    table = ["| status | values | decided by (rule, or why not computable) |", "|---|---:|---|"]
+    for status in STATUSES:
+        if rep["reproduction"].get(status):
+            table.append(f"| {status} | {rep['reproduction'][status]} | "
+                         f"{_decided_by(status, rep['reproduction_by'].get(status, {}))} |")
     return (
         f"- **{rep['datasets']} datasets, {rep['rows']} rows** (`data/*.csv`, declared in `data/datapackage.json`).\n"
         f"- **{rep['cited_checks']} cited values and verbatim terms**; **{rep['cited_pass']} of {rep['cited_checks']}** "
         "are found on their cited source lines (`tests/test_data.py`).\n"
-        f"- **{rep['published_values']} printed derived numbers** (changes, shares, totals, rates) with what they are "
-        f"computed from; recomputed from the printed levels: {repro}.\n"
         f"- **{rep['errata']} contradictions** inside the sources recorded in `data/errata.csv`.\n"
+        f"- **{rep['published_values']} printed derived numbers** (changes, shares, totals, rates) with what they are "
+        "computed from, recomputed from the printed numbers (`analysis/reproduce.py`; "
+        "`uncomputable_reason` says why one cannot be):\n"
+        "\n" + "\n".join(table) + "\n"
     )
 
 
@@ -109,7 +126,7 @@ def check_file(name: str, path: Path) -> int:
 
 def check_claims(frame: pd.DataFrame) -> int:
     """Every evidence reference must resolve and every test evaluate; a claim needs a test or a reason."""
-    datasets = D.load_all()
+    datasets = DataIndex(D.load_all())  # one index for every reference of every claim
     bad = 0
     for i, row in enumerate(frame.to_dict("records"), start=2):
         # empty cells arrive as NaN (pandas >= 3 turns replace("", None) into NaN): treat them as empty

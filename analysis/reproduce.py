@@ -6,9 +6,14 @@
 A reference ``dataset[k1,k2,...]`` matches the dataset's primary-key fields in order (``lines``
 excluded); a trailing key may name the source table (``employment[kongsberg,g5,1997,Tabell v.3]``);
 ``dataset[...].field`` picks a field, otherwise the dataset's value field. Where several sources
-print the same cell, the row from the published value's own source is preferred. Expressions that
-are prose are not computable, never guessed. ``claims.test`` uses the same references with
-comparisons and ``and``/``or``/``not`` (:func:`evaluate_test`).
+print the same cell, the row from the published value's own source is preferred; where that does
+not decide, the reference must name the source. ``published_values[pv_id]`` reads another printed
+derived number (the text's rounding of a table cell, a total of printed totals). A key ``*`` matches
+every value of its key field and may only stand inside ``sum(...)`` or ``mean(...)``:
+``sum(locations[horten,innovation-partners,all,*,Tabell 8.1])``. Expressions that are prose are not
+computable, never guessed: a value the printed numbers do not determine keeps a prose
+``computed_from`` and declares why in ``uncomputable_reason`` (:data:`REASONS`). ``claims.test`` uses
+the same references with comparisons and ``and``/``or``/``not`` (:func:`evaluate_test`).
 
 One rounding rule and one status vocabulary (:func:`judge`, :data:`STATUSES`):
 
@@ -38,7 +43,7 @@ from itertools import product
 
 import pandas as pd
 
-from analysis.data import fields, resource_descriptor
+from analysis.data import resource_descriptor
 from analysis.errors import NotComputable
 from analysis.indicators import base_interval, stock_flow_start
 
@@ -48,13 +53,23 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, as
 # claims.test: comparisons joined by and/or/not over the same references
 _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
         ast.NotEq: operator.ne}
-_FUNCS = {"abs": abs, "min": min, "max": max}
+# sum(...) and mean(...) take references with '*' keys, which expand to one argument per cell
+_FUNCS = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "sum": lambda *a: math.fsum(a),
+          "mean": lambda *a: math.fsum(a) / len(a)}
 
 STATUSES = ("match", "unprinted-base", "not-testable", "source-inconsistent", "mismatch", "not-computable")
 RULES = ("exact", "within-rounding", "approximate", "common-base", "any-base", "no-common-base")
+# what a reader sees for each rule, and for each declared reason why a value cannot be computed
+RULE_LABELS = {"exact": "exact", "within-rounding": "within printed rounding", "approximate": "approximate",
+               "common-base": "unprinted base: common base", "any-base": "unprinted base: any base",
+               "no-common-base": "unprinted base: no common base"}
+REASONS = {"input-not-printed": "an input is not printed", "chart-lost-in-extraction": "chart lost in extraction",
+           "zero-base": "rate over a base of 0"}
 APPROX_REL = 0.05  # 'om lag 700' for 704: a printed approximation matches within 5 %
 UNPRINTED_BASE = "firms in 1998 (not printed)"
 QUALIFIED = ("approx", "over", "under")
+# a printed derived count (a change or total of persons, firms, jobs) is as exact as the counts it derives from
+COUNT_UNITS = frozenset({"persons", "firms", "jobs", "employees", "employed", "suppliers"})
 
 
 # ---------------------------------------------------------------- inputs
@@ -74,76 +89,152 @@ def _decimals_of(value: float) -> int:
     return 0 if text.endswith(".0") else len(text.split(".")[1])
 
 
+@dataclass(frozen=True)
+class Schema:
+    """What a reference needs of a dataset's declaration: key fields (``lines`` excluded), field types, value field."""
+
+    key_fields: tuple[str, ...]
+    types: dict[str, str]
+    value_field: str | None
+
+
+def _key_part(value) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
 class DataIndex:
     """The datasets with their primary keys indexed once, so a reference costs a dict lookup.
 
-    ``rows(name, keys)`` returns every row whose leading key fields equal ``keys`` (as strings).
+    ``rows(name, keys)`` returns every row whose leading key fields equal ``keys`` (as strings);
+    ``match(name, keys)`` also takes ``*`` for any value of a key field. The declarations are read
+    once per dataset and the verdicts on rates over unprinted bases once per index
+    (:meth:`unprinted`), because every notebook and ``check-data`` ask for them again and again.
     """
 
     def __init__(self, datasets: dict[str, pd.DataFrame]):
         self.datasets = datasets
         self._index: dict[str, dict[tuple, list[dict]]] = {}
+        self._records: dict[str, list[dict]] = {}
+        self._schemas: dict[str, Schema] = {}
+        self._unprinted: dict[str, tuple[Verdict, float | None]] | None = None
+
+    def schema(self, name: str) -> Schema:
+        schema = self._schemas.get(name)
+        if schema is None:
+            declared = resource_descriptor(name)["schema"]
+            cited = [f["name"] for f in declared["fields"] if f.get("cited")]
+            # the first cited field is the dataset's value (employed, index, value, jobs ...); others must be named
+            value_field = ("value" if "value" in cited else cited[0]) if cited else None
+            schema = self._schemas[name] = Schema(
+                tuple(k for k in declared.get("primaryKey", []) if k != "lines"),
+                {f["name"]: f["type"] for f in declared["fields"]}, value_field)
+        return schema
 
     def key_fields(self, name: str) -> list[str]:
-        return [k for k in resource_descriptor(name)["schema"].get("primaryKey", []) if k != "lines"]
+        return list(self.schema(name).key_fields)
 
-    def rows(self, name: str, keys: tuple[str, ...]) -> list[dict]:
+    def records(self, name: str) -> list[dict]:
+        """The rows of a dataset as dicts, missing values as None (built once: ``DataFrame.to_dict`` is slow
+        on extension dtypes)."""
         if name not in self.datasets:
             raise NotComputable(f"unknown dataset {name!r}")
+        recs = self._records.get(name)
+        if recs is None:
+            frame = self.datasets[name]
+            cols = list(frame.columns)
+            columns = [[None if missing else v for v, missing in zip(frame[c].tolist(), frame[c].isna().tolist())]
+                       for c in cols]
+            recs = self._records[name] = [dict(zip(cols, row)) for row in zip(*columns)]
+        return recs
+
+    def rows(self, name: str, keys: tuple[str, ...]) -> list[dict]:
         index = self._index.get(name)
         if index is None:
             index = self._index[name] = {}
-            kf = self.key_fields(name)
-            for row in self.datasets[name].to_dict("records"):
-                parts = tuple("" if pd.isna(row[k]) else str(row[k]) for k in kf)
+            kf = self.schema(name).key_fields
+            for row in self.records(name):
+                parts = tuple(_key_part(row[k]) for k in kf)
                 for n in range(1, len(parts) + 1):
                     index.setdefault(parts[:n], []).append(row)
-        return index.get(keys, [])
+        return index.get(tuple(keys), [])
+
+    def match(self, name: str, keys: tuple[str, ...]) -> list[dict]:
+        """Rows whose key fields equal ``keys`` in order, ``*`` matching any value."""
+        if "*" not in keys:
+            return self.rows(name, keys)
+        first = keys.index("*")
+        candidates = self.rows(name, keys[:first]) if first else self.records(name)
+        kf = self.schema(name).key_fields
+        return [r for r in candidates if all(k == "*" or _key_part(r[kf[i]]) == k for i, k in enumerate(keys))]
+
+    def unprinted(self) -> dict[str, tuple[Verdict, float | None]]:
+        """:func:`unprinted_base` over this index's ``published_values``, computed once."""
+        if self._unprinted is None:
+            self._unprinted = unprinted_base(self.records("published_values"), self)
+        return self._unprinted
 
 
 def as_index(data) -> DataIndex:
     return data if isinstance(data, DataIndex) else DataIndex(data)
 
 
-def _value_field(name: str, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    cited = [f["name"] for f in fields(name) if f.get("cited")]
-    if not cited:
+def _resolve(rows: list[dict], label: str, vf: str, prefer_source: str | None) -> dict:
+    """The one row a reference names: the preferred source's where several sources print the cell."""
+    rows = [r for r in rows if vf in r and not pd.isna(r[vf])]
+    if not rows:
+        raise NotComputable(f"no row {label} with a value in {vf!r}")
+    if prefer_source is not None and any(r.get("source") == prefer_source for r in rows):
+        rows = [r for r in rows if r.get("source") == prefer_source]
+    if len({float(r[vf]) for r in rows}) > 1:
+        printed = ", ".join(f"{float(r[vf]):g} ({r.get('source')})" for r in rows)
+        raise NotComputable(f"{label} differs between sources: {printed}; name the source as the last key")
+    return rows[0]
+
+
+def _input(index: DataIndex, name: str, row: dict, vf: str) -> Input:
+    value = float(row[vf])
+    approximate = str(row.get("qualifier") or "exact") in QUALIFIED
+    if name == "published_values":
+        exact = int(row["decimals"]) == 0 and row.get("unit") in COUNT_UNITS
+        half = 0.0 if exact else 0.5 * 10.0 ** -int(row["decimals"])
+    elif index.schema(name).types.get(vf, "number") == "integer":
+        half = 0.0  # counts of persons, firms, jobs: exact
+    else:
+        half = 0.5 * 10.0 ** -_decimals_of(value)
+    return Input(value, half, approximate)
+
+
+def _reference(index: DataIndex, name: str, keys: list[str], field_name: str | None) -> tuple[tuple[str, ...], str, str]:
+    if name not in index.datasets:
+        raise NotComputable(f"unknown dataset {name!r}")
+    schema = index.schema(name)
+    keys = tuple(k.strip() for k in keys)
+    if len(keys) > len(schema.key_fields):
+        raise NotComputable(f"{name}[{','.join(keys)}]: {len(keys)} keys for key fields {list(schema.key_fields)}")
+    vf = field_name or schema.value_field
+    if vf is None:
         raise NotComputable(f"{name} has no value field")
-    # the first cited field is the dataset's value (employed, index, value, jobs ...); others must be named
-    return "value" if "value" in cited else cited[0]
-
-
-def _field_type(name: str, field_name: str) -> str:
-    return next((f["type"] for f in fields(name) if f["name"] == field_name), "number")
+    return keys, vf, f"{name}[{','.join(keys)}]"
 
 
 def lookup_input(data, name: str, keys: list[str], field_name: str | None, prefer_source: str | None) -> Input:
     """The value a reference names, with its exactness (see the module docstring)."""
     index = as_index(data)
-    kf = index.key_fields(name) if name in index.datasets else []
-    if name in index.datasets and len(keys) > len(kf):
-        raise NotComputable(f"{name}[{','.join(keys)}]: {len(keys)} keys for key fields {kf}")
-    rows = index.rows(name, tuple(k.strip() for k in keys))
-    vf = _value_field(name, field_name)
-    rows = [r for r in rows if vf in r and not pd.isna(r[vf])]
-    if not rows:
-        raise NotComputable(f"no row {name}[{','.join(keys)}] with a value in {vf!r}")
-    if prefer_source is not None and any(r.get("source") == prefer_source for r in rows):
-        rows = [r for r in rows if r.get("source") == prefer_source]
-    values = {float(r[vf]) for r in rows}
-    if len(values) > 1:
-        raise NotComputable(f"{name}[{','.join(keys)}] differs between sources: {sorted(values)}")
-    row, value = rows[0], values.pop()
-    approximate = str(row.get("qualifier") or "exact") in QUALIFIED
-    if name == "published_values":
-        half = 0.5 * 10.0 ** -int(row["decimals"])
-    elif _field_type(name, vf) == "integer":
-        half = 0.0  # counts of persons, firms, jobs: exact
-    else:
-        half = 0.5 * 10.0 ** -_decimals_of(value)
-    return Input(value, half, approximate)
+    keys, vf, label = _reference(index, name, keys, field_name)
+    return _input(index, name, _resolve(index.rows(name, keys), label, vf, prefer_source), vf)
+
+
+def lookup_inputs(data, name: str, keys: list[str], field_name: str | None, prefer_source: str | None) -> list[Input]:
+    """Every value a reference with ``*`` keys names, one per cell (a cell printed by several sources once)."""
+    index = as_index(data)
+    keys, vf, label = _reference(index, name, keys, field_name)
+    cells: dict[tuple, list[dict]] = {}
+    kf = [k for k in index.schema(name).key_fields if k != "source"]
+    for row in index.match(name, keys):
+        cells.setdefault(tuple(_key_part(row[k]) for k in kf), []).append(row)
+    if not cells:
+        raise NotComputable(f"no row {label}")
+    return [_input(index, name, _resolve(rows, label, vf, prefer_source), vf) for _, rows in sorted(cells.items())]
 
 
 def lookup(data, name: str, keys: list[str], field_name: str | None, prefer_source: str | None) -> float:
@@ -158,19 +249,38 @@ def _refs(expression: str, data, prefer_source) -> tuple[ast.Expression, dict[st
     names: dict[str, Input] = {}
 
     def repl(m: re.Match) -> str:
-        var = f"_v{len(names)}"
-        names[var] = lookup_input(data, m.group(1), m.group(2).split(","), m.group(3), prefer_source)
-        return var
+        keys = m.group(2).split(",")
+        if "*" not in (k.strip() for k in keys):
+            var = f"_v{len(names)}"
+            names[var] = lookup_input(data, m.group(1), keys, m.group(3), prefer_source)
+            return var
+        expanded = []
+        for value in lookup_inputs(data, m.group(1), keys, m.group(3), prefer_source):
+            expanded.append(f"_v{len(names)}")
+            names[expanded[-1]] = value
+        return ", ".join(expanded)  # arguments of sum(...)/mean(...); anywhere else not an expression
 
     py = REF_RE.sub(repl, expression)
     if not names:
         raise NotComputable("no dataset reference in the expression")
     for candidate in _candidates(py):
         try:
-            return ast.parse(candidate, mode="eval"), names
+            tree = ast.parse(candidate, mode="eval")
         except SyntaxError:
             continue
+        if _only_references(tree, names):
+            return tree, names
     raise NotComputable(f"not an arithmetic expression: {expression!r}")
+
+
+def _only_references(tree: ast.Expression, names: dict) -> bool:
+    """Every name is a reference or a known function: 'x (AME, SensoNor)' parses as a call of x, yet is a note."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _FUNCS):
+            return False
+        if isinstance(node, ast.Name) and node.id not in names and node.id not in _FUNCS:
+            return False
+    return True
 
 
 def _candidates(py: str):
@@ -210,7 +320,7 @@ def _ev(node, env: dict[str, float], expression: str):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not _ev(node.operand, env, expression)
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
-            and not node.keywords):
+            and not node.keywords and node.args):
         return _FUNCS[node.func.id](*(_ev(a, env, expression) for a in node.args))
     raise NotComputable(f"unsupported element in {expression!r}")
 
@@ -424,6 +534,9 @@ def unprinted_base(rows: list[dict], data) -> dict[str, tuple[Verdict, float | N
 
 @dataclass
 class Reproduction:
+    """One published value recomputed: its status, the rule that decided it and the reason the data declare
+    why it cannot be computed (``published_values.uncomputable_reason``; empty for a computable value)."""
+
     pv_id: str
     published: float
     decimals: int
@@ -432,33 +545,40 @@ class Reproduction:
     rule: str = ""
     detail: str = ""
     errata_id: str | None = None
+    reason: str = ""
+
+
+def _reason(row) -> str:
+    reason = row.get("uncomputable_reason") if row is not None else None
+    return "" if reason is None or pd.isna(reason) else str(reason)
 
 
 def reproduce_row(row: dict, data, based: dict | None = None) -> Reproduction:
-    """Recompute one published value and judge it."""
+    """Recompute one published value and judge it (``based``: :func:`unprinted_base`, by default the index's)."""
     pub, dec = float(row["value"]), int(row["decimals"])
     err = _errata(row)
-    if based is not None and row["pv_id"] in based:
+    index = as_index(data)
+    based = index.unprinted() if based is None else based
+    if row["pv_id"] in based:
         verdict, _ = based[row["pv_id"]]
-        return Reproduction(row["pv_id"], pub, dec, None, verdict.status, verdict.rule, verdict.detail, err)
+        return Reproduction(row["pv_id"], pub, dec, None, verdict.status, verdict.rule, verdict.detail, err, _reason(row))
     try:
-        ev = evaluate_full(str(row["computed_from"]), data, row.get("source"))
+        ev = evaluate_full(str(row["computed_from"]), index, row.get("source"))
     except NotComputable as exc:
-        return Reproduction(row["pv_id"], pub, dec, None, "not-computable", "", str(exc), err)
+        return Reproduction(row["pv_id"], pub, dec, None, "not-computable", "", str(exc), err, _reason(row))
     verdict = judge(ev, row)
-    return Reproduction(row["pv_id"], pub, dec, round(ev.value, 6), verdict.status, verdict.rule, verdict.detail, err)
+    return Reproduction(row["pv_id"], pub, dec, round(ev.value, 6), verdict.status, verdict.rule, verdict.detail, err,
+                        _reason(row))
 
 
 def reproduce_all(datasets) -> list[Reproduction]:
     """Recompute and judge every published value."""
     index = as_index(datasets)
-    rows = index.datasets["published_values"].to_dict("records")
-    based = unprinted_base(rows, index)
-    return [reproduce_row(row, index, based) for row in rows]
+    return [reproduce_row(row, index) for row in index.records("published_values")]
 
 
 __all__ = [
-    "APPROX_REL", "RULES", "STATUSES", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
-    "as_index", "evaluate", "evaluate_full", "evaluate_test", "judge", "lookup", "lookup_input",
+    "APPROX_REL", "REASONS", "RULES", "RULE_LABELS", "STATUSES", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
+    "Schema", "as_index", "evaluate", "evaluate_full", "evaluate_test", "judge", "lookup", "lookup_input", "lookup_inputs",
     "qualified_agrees", "reproduce_all", "reproduce_row", "rounds_to", "unprinted_base",
 ]

@@ -19,7 +19,7 @@ from analysis.config import PROJ_ROOT
 from analysis.data.regions import case_regions
 from analysis.pipeline import CROSS_REGION
 
-pytestmark = pytest.mark.notebooks
+notebooks = pytest.mark.notebooks
 
 
 def _verify(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -33,6 +33,7 @@ def _outputs_listing() -> list[str]:
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) if out.exists() else []
 
 
+@notebooks
 def test_the_session_run_agrees_with_the_reference_and_the_sources(executed_outputs, tmp_path, capsys):
     """Every region and the cross-region findings, as `verify` compares them after its own run."""
     regions = [r.region_id for r in case_regions()] + [CROSS_REGION]
@@ -45,6 +46,7 @@ def test_the_session_run_agrees_with_the_reference_and_the_sources(executed_outp
     assert (tmp_path / "report" / "verification.md").read_text().startswith("**")
 
 
+@notebooks
 def test_a_changed_cited_value_names_the_findings_that_depend_on_it(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(config.data_dir(), data, ignore=shutil.ignore_patterns(".validated"))
@@ -74,6 +76,7 @@ def test_a_changed_cited_value_names_the_findings_that_depend_on_it(tmp_path):
     assert "DIFFERS production-system [horten]" in proc.stdout
 
 
+@notebooks
 def test_a_notebook_that_raises_fails_verify_with_notebook_and_cell(tmp_path):
     nbdir = tmp_path / "notebooks"
     shutil.copytree(config.notebooks_dir(), nbdir)
@@ -87,6 +90,7 @@ def test_a_notebook_that_raises_fails_verify_with_notebook_and_cell(tmp_path):
     assert "RuntimeError: deliberate failure" in proc.stdout and "cell" in proc.stdout
 
 
+@notebooks
 def test_two_fresh_runs_are_byte_identical(executed_outputs, tmp_path):
     """The session's run (all regions) and a second run of one region give the same bytes for that region."""
     from analysis.pipeline import Project, run
@@ -101,3 +105,100 @@ def test_two_fresh_runs_are_byte_identical(executed_outputs, tmp_path):
         _match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
         assert not mismatch and not errors, f"{sub} differ: {mismatch}"
     assert filecmp.cmp(outs[0] / "findings.json", outs[1] / "findings.json", shallow=False)
+
+
+@notebooks
+def test_every_published_value_is_reproduced_somewhere(executed_outputs):
+    """One run of everything compares every printed derived number of data/published_values.csv."""
+    from analysis import data as D
+
+    compared = {r["published"]["pv_id"] for path in executed_outputs.glob("*/findings.json")
+                for r in json.loads(path.read_text(encoding="utf-8")) if r.get("published")}
+    missing = sorted(set(D.load("published_values")["pv_id"]) - compared)
+    assert missing == [], f"{len(missing)} published values reproduced in no notebook: {missing[:20]}"
+
+
+# ---- the rule that decided, and the errata's other side, on hand-made findings (no notebook runs) -------
+
+ERRATA = {
+    "E900": {"errata_id": "E900", "value_a": "50; 21,3", "lines_a": "2827", "value_b": "49; 20,9 (computed)",
+             "lines_b": "12262", "b_computed": True},
+    "E901": {"errata_id": "E901", "value_a": "819", "lines_a": "12486", "value_b": "~102", "lines_b": "12486",
+             "b_computed": True},
+}
+
+
+def _finding(fid: str, value, status: str, rule: str | None, printed=None, lines="100-110", errata_id=None) -> dict:
+    published = None if printed is None else {
+        "pv_id": fid, "value": printed, "decimals": 0, "qualifier": None, "doc": "nibr-2005-11", "source": "Tabell 9.9",
+        "lines": lines, "errata_id": errata_id}
+    return {"id": f"published.{fid}", "notebook": "production-system", "region": "testtown", "value": value,
+            "unit": "persons", "description": fid, "status": status, "rule": rule, "published": published,
+            "citation": "NIBR-rapport 2005:11, Tabell 9.9", "errata_id": errata_id}
+
+
+HAND_MADE = [
+    _finding("exact", 20.0, "match", "exact", printed=20),
+    _finding("rounded", 27.5, "match", "within-rounding", printed=28),
+    _finding("approx", 2329.0, "match", "approximate", printed=2400),
+    _finding("common", 30.0, "unprinted-base", "common-base", printed=30),
+    _finding("any", 0.0, "not-testable", "any-base", printed=0),
+    _finding("lost", 2.0, "not-computable", "chart-lost-in-extraction", printed=2),
+    _finding("misprint", 49.0, "source-inconsistent", "exact", printed=50, lines="2816-2836", errata_id="E900"),
+    _finding("no-base", 819.0, "source-inconsistent", "no-common-base", printed=819, lines="12486", errata_id="E901"),
+    _finding("unexplained", 49.0, "source-inconsistent", "exact", printed=50, errata_id="E999"),
+    _finding("count", 12.0, "no-published-value", None),
+]
+
+
+def _hand_made_check(tmp_path, capsys) -> tuple[int, dict[str, dict], str, str]:
+    run = tmp_path / "run" / "testtown"
+    run.mkdir(parents=True)
+    (run / "findings.json").write_text(json.dumps(HAND_MADE), encoding="utf-8")
+    ref = tmp_path / "reference" / "findings"
+    ref.mkdir(parents=True)
+    (ref / "testtown.json").write_text(json.dumps(HAND_MADE), encoding="utf-8")
+    status = verify.check(tmp_path / "run", ["testtown"], report_dir=tmp_path / "report",
+                          reference_dir=tmp_path / "reference", errata=ERRATA)
+    report = json.loads((tmp_path / "report" / "verification.json").read_text(encoding="utf-8"))
+    rows = {r["finding"].removeprefix("published."): r for r in report["rows"]}
+    return status, rows, (tmp_path / "report" / "verification.md").read_text(encoding="utf-8"), capsys.readouterr().out
+
+
+def test_verify_says_which_rule_decided_each_printed_value(tmp_path, capsys):
+    status, rows, md, out = _hand_made_check(tmp_path, capsys)
+    assert status == 0
+    assert {k: r["rule"] for k, r in rows.items()} == {
+        "exact": "exact", "rounded": "within printed rounding", "approx": "approximate",
+        "common": "unprinted base: common base", "any": "unprinted base: any base",
+        "lost": "not computable: chart lost in extraction", "misprint": "exact",
+        "no-base": "unprinted base: no common base", "unexplained": "exact", "count": ""}
+    assert {k: r["against_source"] for k, r in rows.items()}["common"] == "unprinted-base"
+    # nothing was recomputed for a rate over an unprinted base or a value that cannot be computed
+    assert {k for k, r in rows.items() if not r["recomputed"]} == {"common", "any", "lost", "no-base"}
+    for text in (md, out):
+        assert "within printed rounding" in text and "unprinted base: any base" in text
+        assert "not computable: chart lost in extraction" in text
+
+
+def test_verify_names_the_errata_row_and_the_other_side_of_a_contradiction(tmp_path, capsys):
+    _status, rows, md, out = _hand_made_check(tmp_path, capsys)
+    # the published 50 is side a (it prints 50): the other side is b
+    assert (rows["misprint"]["errata_id"], rows["misprint"]["other_side"]) == (
+        "E900", "49; 20,9 (computed) (lines 12262, computed)")
+    # both sides on the same line: the one printing 819 is this side
+    assert rows["no-base"]["other_side"] == "~102 (lines 12486, computed)"
+    assert rows["unexplained"]["detail"] == "errata E999 (not in data/errata.csv)"
+    assert rows["exact"]["errata_id"] is None and rows["exact"]["other_side"] is None
+    for text in (md, out):
+        assert "E900: 49; 20,9 (computed) (lines 12262, computed)" in text
+        assert "E901: ~102 (lines 12486, computed)" in text
+
+
+def test_the_other_side_is_found_by_value_then_by_lines_else_both_are_shown():
+    err = {"value_a": "24 svar", "lines_a": "3491-3507", "value_b": "23 (6 + 7 + 2 + 6 + 2)", "lines_b": "3507",
+           "b_computed": True}
+    assert verify.other_side({"value": 25, "lines": "3471-3473"}, err) == "a: 24 svar (lines 3491-3507); " \
+        "b: 23 (6 + 7 + 2 + 6 + 2) (lines 3507, computed)"
+    assert verify.other_side({"value": 25, "lines": "3495"}, err) == "23 (6 + 7 + 2 + 6 + 2) (lines 3507, computed)"
+    assert verify.other_side({"value": 24, "lines": "3471"}, err).startswith("23 (6 + 7")
