@@ -26,13 +26,13 @@ import pandas as pd
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES  # captions and citations
 from analysis.files import atomic_write_text
 from analysis.reproduce import STATUSES as REPRODUCTION_STATUSES
-from analysis.reproduce import Evaluation, judge
+from analysis.reproduce import COUNT_UNITS, Evaluation, judge
 
 STATUSES = (*REPRODUCTION_STATUSES, "no-published-value")
 PUBLISHED_FIELDS = ("pv_id", "value", "decimals", "qualifier", "doc", "source", "lines", "errata_id")
 # Counts and ranks must be reproduced exactly by `verify`; everything else to float noise.
-EXACT_UNITS = frozenset({"count", "firms", "persons", "employed", "jobs", "rank", "items", "inhabitants", "people",
-                         "events", "year", "suppliers", "answers"})
+# counts (the units reproduce treats as exact) and ranks, years and tallies: compared exactly by verify
+EXACT_UNITS = COUNT_UNITS | frozenset({"count", "rank", "items", "inhabitants", "people", "events", "year", "answers"})
 FLOAT_RTOL = 1e-9
 SIGNIFICANT_DIGITS = 10
 
