@@ -8,6 +8,7 @@ import pandas as pd
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, header, open_case as _open_case,
 )
+from analysis.sections import material
 from analysis.sections.claims import synthesis  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.sections.innovation_sources import introduction, rankings  # noqa: F401
@@ -20,14 +21,6 @@ def open_case(region: str, output_dir: str = "", data=None) -> Case:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    """The barriers and challenges the case material names, grouped by kind, with citations."""
-    cc = case.rows("case_content", section="innovation-barriers")
-    if cc.empty:
-        return cc
-    case.heading("Barriers and challenges in the case material")
-    lines = []
-    for kind, g in cc.groupby("kind", sort=False):
-        lines.append(f"**{kind.replace('-', ' ').capitalize()}**")
-        lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
-    case.say("\n".join(lines))
-    return cc
+    """The barriers and challenges the case material names, by document where several speak of the region,
+    by industry where the source treats industries one by one, else by kind, with citations."""
+    return material.show(case, "innovation-barriers", "Barriers and challenges in the case material")
