@@ -45,11 +45,9 @@ def region_events(case: Case) -> pd.DataFrame:
 
 def _phase_lists(events: pd.DataFrame) -> str:
     """Events listed phase by phase, each with its citation."""
-    lines = []
-    for phase, g in events.groupby(events["phase"].fillna("(no phase)"), sort=False):
-        lines.append(f"**{phase[0].upper() + phase[1:]}**")
-        lines += [f"- {e['event']} ({e['source']}, lines {e['lines']})" for e in g.to_dict("records")]
-    return "\n".join(lines)
+    return "\n\n".join(f"**{phase[0].upper() + phase[1:]}**\n" + "\n".join(
+        f"- {e['event']} ({e['source']}, lines {e['lines']})" for e in g.to_dict("records"))
+        for phase, g in events.groupby(events["phase"].fillna("(no phase)"), sort=False))
 
 
 def events(case: Case) -> pd.DataFrame:
@@ -147,11 +145,12 @@ def employment_index(case: Case) -> pd.DataFrame:
 
 def case_material(case: Case) -> pd.DataFrame:
     """The history in the case material, by document where several speak of the region; a statement that
-    cites the same lines as an event above is not repeated."""
+    cites lines within an event's (same document) is told by the event and not repeated."""
     ev = region_events(case)
     cc = case.rows("case_content", section="history")
-    told = set(zip(ev["doc"], ev["lines"])) if not ev.empty else set()
-    repeated = cc[[k in told for k in zip(cc["doc"], cc["lines"])]] if not cc.empty else cc
+    told = [(d, material.cited_lines(x)) for d, x in zip(ev["doc"], ev["lines"])] if not ev.empty else []
+    repeated = cc[[any(d == doc and material.cited_lines(x) <= t for doc, t in told)
+                   for d, x in zip(cc["doc"], cc["lines"])]] if not cc.empty else cc
     return material.show(case, "history", "The history in the case material", exclude=repeated)
 
 

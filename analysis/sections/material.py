@@ -65,31 +65,28 @@ def _item(r: dict) -> str:
 
 
 def _by_kind(case: Case, items: pd.DataFrame) -> list[str]:
-    lines = []
-    for kind, g in items.groupby("kind", sort=False):
-        lines.append(f"**{first_upper(case.term('case-kind', kind))}**")
-        lines += [_item(r) for r in g.to_dict("records")]
-    return lines
+    return [f"**{first_upper(case.term('case-kind', kind))}**\n" + "\n".join(_item(r) for r in g.to_dict("records"))
+            for kind, g in items.groupby("kind", sort=False)]
 
 
 def _by_industry(case: Case, items: pd.DataFrame) -> list[str]:
     """One group per industry (the region as a whole first), each item marked with its kind."""
     industry = items["industry"].fillna(ALL).replace("", ALL)
     order = [ALL, *[i for i in dict.fromkeys(industry) if i != ALL]]
-    lines = []
+    groups = []
     for ind_id in order:
         g = items[industry == ind_id]
-        if g.empty:
-            continue
-        lines.append(f"**{first_upper(case.term('industry-segment', ind_id))}**")
-        lines += [f"- *{case.term('case-kind', r['kind'])}:* {r['item']} ({r['source']}, lines {r['lines']})"
-                  for r in g.to_dict("records")]
-    return lines
+        if not g.empty:
+            groups.append(f"**{first_upper(case.term('industry-segment', ind_id))}**\n" + "\n".join(
+                f"- *{case.term('case-kind', r['kind'])}:* {r['item']} ({r['source']}, lines {r['lines']})"
+                for r in g.to_dict("records")))
+    return groups
 
 
 def _body(case: Case, items: pd.DataFrame) -> str:
+    """The groups apart by a blank line, so that a group's name does not run on from the list above it."""
     by_industry = "industry" in items.columns and items["industry"].fillna("").ne("").any()
-    return "\n".join(_by_industry(case, items) if by_industry else _by_kind(case, items))
+    return "\n\n".join(_by_industry(case, items) if by_industry else _by_kind(case, items))
 
 
 def show(case: Case, section: str, title: str, exclude: pd.DataFrame | None = None) -> pd.DataFrame:

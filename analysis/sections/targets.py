@@ -38,7 +38,7 @@ def overview(case: Case, tg: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({
         "target": tg["indicator"], "as printed": [f"«{t}»" for t in tg["target_text"]],
         "value": [_as_printed(r) for r in tg.to_dict("records")],
-        "by": tg["target_year"], "from": tg["baseline_year"], "status as printed": tg["status"],
+        "target year": tg["target_year"], "baseline year": tg["baseline_year"], "status as printed": tg["status"],
         "status period": tg["status_period"].fillna(""),
         "source": (tg["source"] + ", lines " + tg["lines"]).values})
     return case.table(table, "targets")
