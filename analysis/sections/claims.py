@@ -52,9 +52,14 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None, kinds: 
     counts = cl["verdict"].value_counts()
     tested = int(counts.get("supported", 0) + counts.get("contradicted", 0))
     chapter.heading("What the source argues", 2)
-    chapter.say(f"{len(cl)} arguments of the source for this chapter; {tested} can be tested against the printed "
-                f"numbers: {int(counts.get('supported', 0))} supported, {int(counts.get('contradicted', 0))} "
-                "contradicted. The others rest on interviews and text without numbers (reason given).")
+    what = f"{len(cl)} argument{'s' if len(cl) != 1 else ''} of the source for this chapter"
+    if tested:
+        chapter.say(f"{what}; {tested} can be tested against the printed numbers: {int(counts.get('supported', 0))} "
+                    f"supported, {int(counts.get('contradicted', 0))} contradicted. The others rest on interviews and "
+                    "text without numbers (reason given).")
+    else:
+        chapter.say(f"{what}; {'it' if len(cl) == 1 else 'none'} can{'not' if len(cl) == 1 else ''} be tested "
+                    "against the printed numbers (the reason is given).")
     table = pd.DataFrame({
         "argument": cl["claim"],
         "kind": cl["kind"].str.replace("-", " ") if kinds is None else cl["kind"].map(kinds).fillna(cl["kind"]),
