@@ -564,7 +564,8 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
     lines = max((len(textwrap.wrap(str(c), wrap)) or 1) for c in order)
     fig, axes = plt.subplots(1, len(panels), squeeze=False, sharey=True,
                              figsize=(min(3.4 * len(panels) + 2.4, 16) if len(panels) > 1 else 9,
-                                      max(0.42, 0.19 * lines + 0.12) * len(order) + 2.2))
+                                      (max(0.42, 0.19 * lines + 0.12) if len(panels) > 1 else
+                                       max(0.34, 0.15 * lines + 0.08)) * len(order) + 2.0))
     colour = sns.color_palette(PALETTE, 1)[0]
     for ax, p in zip(axes[0], panels):
         sub = frame[frame[panel] == p].set_index(category)

@@ -306,13 +306,16 @@ def test_key_figures_leave_out_the_making_of_a_source_and_name_the_errata(tmp_pa
                    errata="E1"),
         _indicator("testregion", "population-growth", "all", "2008-2018", 20, "% change", topic="rural-context",
                    errata="E1"),
+        _indicator("testregion", "immigrant-share", "all", "2018", 24, "% of inhabitants", topic="rural-context"),
         _indicator("testregion", "participants", "all", "2012", 30, "persons", topic="process"),
         _indicator("testregion", "job-growth-annual", "all", "2020-2024", 1.0, "% per year", topic="key-figures")])
     errata = pd.DataFrame([{"errata_id": "E1", "topic": "Two growth figures", "reason": "Different periods. More.",
                             "affects": ""}])
     case = _case(tmp_path, indicators=ind_rows, errata=errata, targets=_targets())
     table = production_system.key_figures(case)
-    assert len(table) == 2  # the participants are the report's making; 1 % a year is a target's status
+    # the two growth rates are drawn, not tabled again; the participants are the report's making; 1 % a year is
+    # a target's status (shown with the target)
+    assert list(table["unit"]) == ["% of inhabitants"]
     text = _said(capsys)
     assert "Two growth figures (errata E1: Different periods)" in text
     assert len(pd.read_csv(tmp_path / "figures" / "production-system--growth.csv")) == 2
@@ -342,7 +345,7 @@ def test_a_short_case_gives_its_facts_numbers_and_argument_once(tmp_path, capsys
                        Findings("cross-region", "short-cases", tmp_path), regions=["testplace"])
     short_cases.all_places(study)
     text = _said(capsys)
-    assert "## Testplace (Nordfylke)" in text and "- 2011: Grew fast, 40 more jobs" in text
+    assert "## Testplace (Nordfylke)" in text and "- 2011–2018: Grew fast, 40 more jobs" in text
     assert "Fish firm grew" not in text  # its lines lie within the event's: told once
     assert "**Its barriers and challenges**\n- Things swing fast" in text
     assert "**The argument:** It swings fast." in text and "Not testable: no series printed" in text

@@ -3,6 +3,8 @@ ch. 3) and the rural context of the 2018 Distriktssenteret anthology, as far as 
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from analysis import indicators as ind
@@ -101,14 +103,15 @@ def kart1(study: Study) -> pd.DataFrame:
     study.findings.record("rural.kart1.municipalities", total, "municipalities", "Municipalities in Kart 1 (sum of its classes)")
     study.findings.record("rural.kart1.decline-without-immigration-pct", round(100 * declining / total, 4), "percent",
                           "Share of municipalities that would have declined without immigration, 2006-2018")
-    study.say(f"The three classes of Kart 1 add up to {total} municipalities (the anthology prints no total). "
-              + "; ".join(f"{r['class'].lower()}: {r['municipalities']} ({number(r['share, %'], 0)} %)"
-                          for r in table.to_dict("records"))
+    study.say(f"The three classes of Kart 1 add up to {total} municipalities (the anthology prints no total): "
+              + "; ".join(f"{r['municipalities']} ({number(r['share, %'], 0)} %) "
+                          f"{r['class'].removeprefix('Municipalities ')}" for r in table.to_dict("records"))
               + f". Without immigration {int(declining)} of them ({number(100 * declining / total, 0)} %) would have "
-              "had fewer inhabitants in 2018 than in 2006: the middle class grew only because immigration "
-              "«berget» (rescued) it.")
-    fig = plots.grouped_bars(table, "class", "municipalities", "Municipalities by population change 2006–2018 and "
-                             "what immigration meant for it (Kart 1)", "Municipalities (count)", ylabel="Class")
+              "had fewer inhabitants in 2018 than in 2006"
+              + (f": {int(counts['growth-due-to-net-immigration'])} grew only because immigration «berget» (rescued) "
+                 "them." if "growth-due-to-net-immigration" in counts.index else "."))
+    fig = plots.grouped_bars(table, "class", "municipalities", "Kart 1: municipalities by population change, "
+                             "2006–2018", "Municipalities (count)", ylabel="Class")
     study.figure(fig, "kart1", citation(rows), table)
     return table
 
@@ -123,11 +126,11 @@ def growth_multiples(study: Study) -> pd.DataFrame:
     rows_ = rows.assign(place=rows["area"].map(study.area),
                         printed_as=rows["qualifier"].map({"over": "more than (lower bound)"}).fillna("as printed"))
     rows_ = rows_.sort_values("value", ascending=False)
-    study.heading("Population growth in the 1800s: everywhere, fastest in the towns of the north and the coast")
+    study.heading("Population growth 1801–1910")
     study.say("How many times the population of 1801 lived there at the end of the century (1900 for the counties, "
               "1910 for Norway and the towns), as Østby prints it; "
               + (f"Norway as a whole grew {number(nat['value'].iloc[0], 1)} times. " if len(nat) else "")
-              + "in the 1800s every region grew; the large regional differences came in the 1900s.")
+              + "In the 1800s every region grew; the large regional differences came in the 1900s.")
     fig = plots.compare_dots(rows_, "place", "value", "printed_as", "Population around 1900–1910 as a multiple of "
                              "1801", "Times the 1801 population (log scale)", log=True,
                              reference=float(nat["value"].iloc[0]) if len(nat) else None)
@@ -143,6 +146,7 @@ def population_shares(study: Study) -> pd.DataFrame:
         return rows
     rows = rows.assign(area=rows["region_id"].map(study.area), year=rows["period"].astype(int))
     dec = ind_[(ind_["indicator"] == "municipalities-with-population-decline") & (ind_["doc"] == ANTHOLOGY)]
+    study.heading("Two centuries of centralisation")
     text = "; ".join(f"{a}: {number(g.iloc[0]['value'])} % in {g.iloc[0]['year']}, {number(g.iloc[-1]['value'])} % in "
                      f"{g.iloc[-1]['year']}" for a, g in rows.sort_values("year").groupby("area", sort=False))
     study.say("The share of Norway's population: " + text + "."
@@ -163,18 +167,19 @@ def immigration_series(study: Study) -> pd.DataFrame:
     if hs.empty:
         return hs
     study.heading("Immigration: where the immigrants live, and how many come")
-    for (subject, note), g in hs.groupby(["subject", "notes"], sort=False):
+    for (area, subject_id), g in hs.groupby(["region_id", "subject_id"], sort=False):
         g = g.sort_values("year")
-        unit = g["unit"].iloc[0]
+        unit, name = g["unit"].iloc[0], study.area(area)
+        what = str(g["notes"].iloc[0]).split(". ")[0].split(" (")[0].rstrip(".")
+        fig = plots.series_lines(g.assign(series=name), "year", "value", "series",
+                                 f"{what}, {int(g['year'].min())}–{int(g['year'].max())}", textwrap.fill(unit, 30))
+        study.figure(fig, f"series-{subject_id}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
         marks = g["qualifier"].isin(["under", "over", "approx"])
-        what = _short(note)
-        fig = plots.series_lines(g.assign(series=subject), "year", "value", "series", f"{subject}: {what.lower()}",
-                                 f"{what} ({unit})")
-        study.figure(fig, f"series-{g['subject_id'].iloc[0]}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
-        study.say(f"{subject}, {what.lower()}: " + ", ".join(
-            f"{'almost ' if q == 'under' else 'over ' if q == 'over' else ''}{number(v)} in {int(y)}"
-            for y, v, q in zip(g["year"], g["value"], g["qualifier"])) + f" ({unit})"
-            + (". A value marked 'almost' is the printed upper bound." if marks.any() else "."))
+        study.say(f"{what}: " + ", ".join(
+            f"{'almost ' if q == 'under' else 'over ' if q == 'over' else 'about ' if q == 'approx' else ''}"
+            f"{number(v)} in {int(y)}" for y, v, q in zip(g["year"], g["value"], g["qualifier"])) + f" ({unit})"
+            + (". 'Almost' marks a printed upper bound." if (g["qualifier"] == "under").any() else
+               "." if not marks.any() else ". 'Over' and 'about' are the anthology's."))
     projections(study)
     return hs
 

@@ -432,15 +432,16 @@ def key_figures(case: Case) -> pd.DataFrame:
                                                                         zip(rows["value"], rows["qualifier"])],
                           "unit": rows["unit"].values, "year or period": rows["period"].values,
                           "source": (rows["source"] + ", lines " + rows["lines"]).values})
-    growth = rows.assign(label=[f"{lab}, {p}" for lab, p in zip(label, rows["period"])], panel="",
+    growth = rows.assign(measure=[f"{lab}, {p}" for lab, p in zip(label, rows["period"])], panel="",
                          as_printed=[printed(v, q) + " %" for v, q in zip(rows["value"], rows["qualifier"])])
     growth = growth[growth["unit"] == "% change"]
     if len(growth) >= 2:
         title = f"{case.name}: the growth its sources print"
-        fig = plots.panel_bars(growth, "label", "value", "panel", title, xlabels={"": "Change over the period (%)"},
+        fig = plots.panel_bars(growth, "measure", "value", "panel", title, xlabels={"": "Change over the period (%)"},
                                label="as_printed")
-        case.figure(fig, "growth", citation(growth), growth[["label", "value", "qualifier", "period", "source", "lines"]],
+        case.figure(fig, "growth", citation(growth), growth[["measure", "value", "qualifier", "period", "source", "lines"]],
                     caption=title)
+        table = table[~rows.index.isin(growth.index)]  # drawn above
         err = case.data.get("errata", pd.DataFrame())
         ids = sorted({e for e in growth["errata_id"].dropna() if e}) if "errata_id" in growth else []
         named = err[err["errata_id"].isin(ids)] if not err.empty else err
@@ -448,7 +449,8 @@ def key_figures(case: Case) -> pd.DataFrame:
             case.say("Where the printed figures seem to disagree: " + "; ".join(
                 f"{r['topic']} (errata {r['errata_id']}: {r['reason'].split('. ')[0]})" for r in named.to_dict("records"))
                 + ".")
-    case.table(table, "key-figures")
+    if not table.empty:
+        case.table(table, "key-figures")
     return table
 
 

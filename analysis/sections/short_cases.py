@@ -47,9 +47,7 @@ def introduction(study: Study) -> pd.DataFrame:
         return found
     docs = sorted({d for ds in found["documents"] for d in str(ds).split(";") if d})
     study.say(f"{len(found)} places are short examples in {', '.join(DOC_SHORT_NAMES.get(d, d) for d in docs)}: "
-              + ", ".join(f"{p['place']} ({p['county']})" for p in found.to_dict("records"))
-              + ". Each gets a paragraph or two inside an article on something else, too little for chapters of its "
-              "own; below, each with what its text gives.")
+              + ", ".join(f"{p['place']} ({p['county']})" for p in found.to_dict("records")) + ".")
     ind_ = study.data["indicators"]
     study_rows = ind_[(ind_["indicator"] == STUDY) & ind_["doc"].isin(docs)]
     single = study_rows[~study_rows["period"].str.contains("-")]
@@ -69,6 +67,14 @@ PARTS = (("Its history", ("history",)), ("Its business and what drives its growt
           "innovation-sources")), ("Its barriers and challenges", ("innovation-barriers",)))
 
 
+def _when(e: dict) -> str:
+    """'2018', '2011–2017', '2000s' (a decade, as in '2000-tallet')."""
+    if e.get("precision") == "decade":
+        return f"{int(e['year'])}s"
+    end = e.get("year_end")
+    return f"{int(e['year'])}–{int(end)}" if end is not None and pd.notna(end) and end != e["year"] else str(int(e["year"]))
+
+
 def _facts(study: Study, rid: str) -> list[str]:
     """The place's dated events, then its case material by chapter; an item that cites lines within an
     event's is told by the event and not repeated."""
@@ -80,7 +86,7 @@ def _facts(study: Study, rid: str) -> list[str]:
     cc = cc[[not any(cited_lines(x) <= t for t in told) for x in cc["lines"]]]
     out = []
     for title, sections in PARTS:
-        items = [f"- {int(e['year'])}: {e['event']}" if pd.notna(e["year"]) else f"- {e['event']}"
+        items = [f"- {_when(e)}: {e['event']}" if pd.notna(e["year"]) else f"- {e['event']}"
                  for e in (ev.to_dict("records") if "history" in sections else [])]
         items = [f"{t} ({e['source']}, lines {e['lines']})" for t, e in zip(items, ev.to_dict("records"))]
         items += [f"- {c['item']} ({c['source']}, lines {c['lines']})" for c in cc[cc["section"].isin(sections)].to_dict("records")]
