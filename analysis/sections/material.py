@@ -18,6 +18,7 @@ from analysis.sections.base import Case
 
 
 def first_upper(text: str) -> str:
+    """The text with its first letter in upper case and the rest as it is ('offshore, KIFT' -> 'Offshore, KIFT')."""
     return text[:1].upper() + text[1:]
 
 ALL = "all"  # case_content.industry for an item on the region's business as a whole
