@@ -43,7 +43,9 @@ def book_config() -> dict:
     parts = [{"part": "National context", "chapters": [chapter_path(CROSS_REGION, "national-context")]}]
     for reg in case_regions():
         parts.append({"part": reg.name, "chapters": [chapter_path(reg.region_id, nb) for nb in notebooks]})
-    parts.append({"part": "Across regions", "chapters": [chapter_path(CROSS_REGION, "comparison")]})
+    # the short examples (data/regions.csv presentation) are presented together after the comparison
+    parts.append({"part": "Across regions", "chapters": [chapter_path(CROSS_REGION, "comparison"),
+                                                         chapter_path(CROSS_REGION, "short-cases")]})
     return {
         "project": {"type": "book", "output-dir": "_book",
                     "render": ["index.qmd", "book/*.qmd", "book/chapters/**/*.ipynb"]},

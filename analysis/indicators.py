@@ -18,6 +18,7 @@ shift-share       :func:`shift` (reference economy as given), :func:`shift_rest`
                   economy without the region: the rest of the country)
 firm dynamics     :func:`entry_rate`, :func:`exit_rate`, :func:`net_rate`, :func:`turbulence`,
                   :func:`stock_flow_start`, :func:`base_interval`
+growth rates      :func:`annual_growth`, :func:`compound` (a target path: the yearly rate a target needs)
 
 Bad input raises; nothing returns a silent NaN. Scalar functions raise
 :class:`UndefinedIndicator` where the indicator is mathematically undefined
@@ -326,7 +327,38 @@ def base_interval(numerator, printed_rate, decimals: int = 0) -> tuple[float, fl
     return (max(min(bounds), 0.0), max(bounds))
 
 
+# ---------------------------------------------------------------- growth rates
+
+def annual_growth(x_t1, x_t0, years) -> float:
+    """Average annual (compound) growth in percent: ``((x_t1 / x_t0) ** (1 / years) - 1) * 100``.
+
+    Read: 1.5 means the level must grow 1.5 % a year, each year on the last, to get from ``x_t0`` to
+    ``x_t1`` in ``years`` years. Example (Sarpsborg kommune 2023, Dagens situasjon: at least 33 000 jobs in
+    2030, about 6 000 more than in 2017): ``round(annual_growth(33000, 27000, 13), 2) == 1.56``, printed as 1,5
+    (errata E85). Raises :class:`UndefinedIndicator` for a start level of 0 and ValueError for a
+    non-positive number of years.
+    """
+    x_t1, x_t0, years = as_count(x_t1, "x_t1"), as_count(x_t0, "x_t0"), as_number(years, "years")
+    if years <= 0:
+        raise ValueError(f"years = {years:g}: growth needs a period of at least some time")
+    if x_t0 == 0:
+        raise UndefinedIndicator("annual growth from a level of 0 is undefined")
+    return ((x_t1 / x_t0) ** (1.0 / years) - 1.0) * 100.0
+
+
+def compound(x_t0, rate_pct, years) -> float:
+    """The level after ``years`` years of ``rate_pct`` % growth a year: ``x_t0 * (1 + rate_pct / 100) ** years``.
+
+    Read: where a level ends if the yearly growth of a period goes on (0.9 % a year for 13 years takes
+    27 000 to about 30 300).
+    """
+    x_t0, rate_pct, years = as_count(x_t0, "x_t0"), as_number(rate_pct, "rate_pct"), as_number(years, "years")
+    if rate_pct <= -100:
+        raise ValueError(f"rate_pct = {rate_pct:g}: a fall of 100 % or more a year leaves nothing to compound")
+    return x_t0 * (1.0 + rate_pct / 100.0) ** years
+
+
 __all__ = [
-    "abs_change", "base_interval", "change_table", "entry_rate", "exit_rate", "hoover", "krugman", "locq_frame",
+    "abs_change", "annual_growth", "base_interval", "change_table", "compound", "entry_rate", "exit_rate", "hoover", "krugman", "locq_frame",
     "net_rate", "rel_change", "shares", "shift", "shift_rest", "stock_flow_start", "turbulence",
 ]

@@ -15,7 +15,10 @@ Helpers (each returns the Figure with title and axis labels set; the caller save
 * :func:`rank_dots` -- ranked items by group;
 * :func:`share_dots` -- survey shares with their intervals and n, with reference marks;
 * :func:`location_bars` -- the distribution over locations, each bar its own 100 %;
-* :func:`network` -- actors and links (networkx layout), e.g. a supplier network.
+* :func:`network` -- actors and links (networkx layout), e.g. a supplier network;
+* :func:`panel_bars` -- small multiples, one bar panel per measure over the same categories, so
+  that what a source leaves unprinted shows as such;
+* :func:`verdict_grid` -- categorical verdicts (criteria met or not) in a coloured grid.
 
 Legends go beside the axes, never over the data.
 """
@@ -514,11 +517,13 @@ def value_chain(steps: pd.DataFrame, title: str):
 
 VERDICT_COLOURS = {"yes": "#4daf4a", "operative": "#4daf4a", "+": "#4daf4a", "(+)": "#a6d96a", "partly": "#fee08b",
                    "potential": "#fee08b", "0": "#e0e0e0", "latent": "#fdae61", "(-)": "#fdae61", "no": "#d73027",
-                   "-": "#d73027"}
+                   "-": "#d73027", "met": "#4daf4a", "not met": "#d73027", "unclear": "#e0e0e0",
+                   "not assessed": "#f5f5f5"}
 
 
 def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: str, row_order=None,
-                 column_order=None, note: str | None = None):
+                 column_order=None, note: str | None = None, xlabel: str = "Criterion or component",
+                 ylabel: str = "Town"):
     """A grid of categorical verdicts (rows: e.g. towns, columns: criteria), each cell coloured by its
     verdict and labelled with it; empty cells stay white. ``note`` (a column) adds a small mark under the verdict."""
     rows = list(row_order) if row_order is not None else list(dict.fromkeys(frame[row]))
@@ -542,7 +547,56 @@ def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: 
     for spine in ax.spines.values():
         spine.set_visible(False)
     _title(ax, title, 90)
-    ax.set(xlabel="Criterion or component", ylabel="Town")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    return fig
+
+
+def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title: str, xlabels: dict | None = None,
+               label: str | None = None, order=None, panel_order=None, references: dict | None = None,
+               missing: str = "not printed"):
+    """Small multiples: one panel of horizontal bars per ``panel`` value (a measure), every panel over the same
+    ``category`` rows, so that a value the source does not print shows as ``missing`` instead of vanishing.
+
+    ``xlabels`` maps a panel to its axis label (with the unit); ``label`` names a column whose text is
+    written at the end of each bar (the value as printed, with its qualifier: '> 8 400'); ``references``
+    maps a panel to ``(value, text)`` pairs drawn as dotted vertical lines (a benchmark the source prints).
+    One row per (panel, category).
+    """
+    order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
+    panels = list(panel_order) if panel_order is not None else list(dict.fromkeys(frame[panel]))
+    if frame.duplicated([panel, category]).any():
+        raise ValueError(f"panel_bars needs one row per ({panel}, {category})")
+    wrap = 26 if len(panels) > 1 else 44
+    lines = max((len(textwrap.wrap(str(c), wrap)) or 1) for c in order)
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, sharey=True,
+                             figsize=(min(3.4 * len(panels) + 2.4, 16) if len(panels) > 1 else 9,
+                                      (max(0.42, 0.19 * lines + 0.12) if len(panels) > 1 else
+                                       max(0.34, 0.15 * lines + 0.08)) * len(order) + 2.0))
+    colour = sns.color_palette(PALETTE, 1)[0]
+    for ax, p in zip(axes[0], panels):
+        sub = frame[frame[panel] == p].set_index(category)
+        vals = pd.to_numeric(sub[value], errors="coerce").reindex(order)
+        ax.barh(range(len(order)), vals.fillna(0), color=colour, height=0.6)
+        top = float(vals.max()) if vals.notna().any() else 1.0
+        for ref, _text in (references or {}).get(p, []):
+            top = max(top, float(ref))
+        for i, (cat, v) in enumerate(vals.items()):
+            text = f" {missing}" if pd.isna(v) else f" {sub.loc[cat, label] if label else f'{v:,g}'}"
+            ax.text(0 if pd.isna(v) else v, i, text, va="center", fontsize="x-small",
+                    color="0.45" if pd.isna(v) else "0.1")
+        for ref, text in (references or {}).get(p, []):
+            ax.axvline(ref, color=BENCHMARK_COLOUR, ls=":", lw=1.2)
+            ax.text(ref, len(order) - 0.45, f" {text}", fontsize="xx-small", color="0.35", rotation=90, ha="right",
+                    va="bottom")
+        ax.set_xlim(0, top * 1.6)
+        ax.set_title(textwrap.fill(str(p), 30), loc="left", fontsize="small")
+        ax.set(xlabel=textwrap.fill(str((xlabels or {}).get(p, value)), 30 if len(panels) > 1 else 80),
+               ylabel=category.replace("_", " ").capitalize())
+        if ax is not axes[0][0]:
+            ax.yaxis.label.set_visible(False)
+    axes[0][0].set_yticks(range(len(order)), _wrap(order, wrap))
+    axes[0][0].set_ylim(len(order) - 0.4, -0.6)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize="medium")
     return fig
 
 

@@ -19,7 +19,7 @@ SOURCES = sorted((PROJ_ROOT / "analysis").rglob("*.py")) + sorted((PROJ_ROOT / "
 def test_the_notebooks_and_their_order_come_from_their_metadata():
     found = discover_notebooks()
     assert region_notebooks() == ["history", "production-system", "innovation-sources", "innovation-barriers"]
-    assert cross_region_notebooks() == ["comparison", "national-context"]
+    assert cross_region_notebooks() == ["comparison", "national-context", "short-cases"]
     assert [nb.order for nb in found.values()] == sorted(nb.order for nb in found.values())
     chapters = book.book_config()["book"]["chapters"]
     region_parts = [p for p in chapters if isinstance(p, dict) and p["part"] in {r.name for r in case_regions()}]

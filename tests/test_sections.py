@@ -118,7 +118,7 @@ def test_reproduce_published_checks_counts_exactly_and_says_which_rule_decided(t
          "doc": "nibr-2005-11", "source": "Tabell v.3", "lines": "12225-12300"},
     ]).astype({"decimals": "Int64"})
     case = _case(tmp_path, published_values=pv)
-    table = reproduction.reproduce_published(case, ["testtown"])
+    table = reproduction.reproduce_published(case)
     assert dict(zip(table["printed value"], zip(table["status"], table["rule"]))) == {
         "g1 change": ("match", "exact"), "g1 change misprinted": ("mismatch", "exact")}
     assert "1 match, 1 mismatch" in _said(capsys)

@@ -1,4 +1,11 @@
-"""The region registry (``data/regions.csv``): which regions exist and which are cases."""
+"""The region registry (``data/regions.csv``): which regions exist and how the sources present them.
+
+``presentation`` decides what a region gets, here and nowhere else: a ``case-study`` (a case with
+its own chapter, article or report) runs through the per-region notebooks (:func:`case_regions`);
+a ``short-example`` (a paragraph inside an article on something else) is presented with the others
+in the cross-region short-cases notebook (:func:`short_examples`); a ``reference`` area is what the
+cases are compared with. The registry's ``case`` column must agree (true exactly for a case study).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ from analysis.errors import DataError, RegionError
 from analysis.names import check_slug
 
 SECTIONS = ("history", "production_system", "innovation_sources", "innovation_barriers")
+CASE_STUDY, SHORT_EXAMPLE, REFERENCE = "case-study", "short-example", "reference"
+PRESENTATIONS = (CASE_STUDY, SHORT_EXAMPLE, REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -18,10 +27,21 @@ class Region:
     region_id: str
     name: str
     kind: str
-    case: bool
+    case: bool  # runs through the per-region notebooks: presentation == case-study
     sections: dict  # section -> bool (the sources have data for it)
     documents: tuple[str, ...]
     reference_areas: tuple[str, ...]
+    presentation: str = ""  # "" in a hand-built Region: taken from ``case``
+
+    def __post_init__(self):
+        if not self.presentation:
+            object.__setattr__(self, "presentation", CASE_STUDY if self.case else REFERENCE)
+        if self.presentation not in PRESENTATIONS:
+            raise DataError(f"region {self.region_id}: presentation {self.presentation!r} is not one of "
+                            f"{', '.join(PRESENTATIONS)}")
+        if self.case != (self.presentation == CASE_STUDY):
+            raise DataError(f"region {self.region_id}: case is {str(self.case).lower()} but presentation is "
+                            f"{self.presentation} (case must be true exactly for a case-study)")
 
 
 def registry_path() -> Path:
@@ -35,12 +55,13 @@ def _read(path: Path | None) -> list[Region]:
     out = []
     with open(path, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
+            case = row["case"].strip().lower() == "true"
             out.append(Region(
-                region_id=row["region_id"], name=row["name"], kind=row["kind"],
-                case=row["case"].strip().lower() == "true",
+                region_id=row["region_id"], name=row["name"], kind=row["kind"], case=case,
                 sections={s: row[f"has_{s}"].strip().lower() == "true" for s in SECTIONS},
                 documents=tuple(x for x in row.get("documents", "").split(";") if x),
                 reference_areas=tuple(x for x in row.get("reference_areas", "").split(";") if x),
+                presentation=(row.get("presentation") or "").strip(),
             ))
     return out
 
@@ -50,8 +71,13 @@ def all_regions(path: Path | None = None) -> list[Region]:
 
 
 def case_regions(path: Path | None = None) -> list[Region]:
-    """Regions that get the per-region notebooks, in registry order."""
-    return [r for r in _read(path) if r.case]
+    """Case studies: the regions that get the per-region notebooks, in registry order."""
+    return [r for r in _read(path) if r.presentation == CASE_STUDY]
+
+
+def short_examples(path: Path | None = None) -> list[Region]:
+    """Short examples: places the sources give a paragraph or two, presented together, in registry order."""
+    return [r for r in _read(path) if r.presentation == SHORT_EXAMPLE]
 
 
 def get_region(region_id: str, path: Path | None = None) -> Region:

@@ -44,8 +44,10 @@ class Project:
     validate: Callable[[], list[str]] | None = None  # None: analysis.data.validate_package
     source_dir: Path = config.PROJ_ROOT / "analysis"
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the kernels
+    _from_registry: bool = field(default=False, init=False, repr=False)  # regions read from data/regions.csv
 
     def case_regions(self) -> dict[str, tuple[str, ...]]:
+        """Case region -> reference areas: the regions the per-region notebooks run for (registry order)."""
         if self.regions is None:
             from analysis.data.regions import case_regions
 
@@ -53,7 +55,19 @@ class Project:
                 self.regions = {r.region_id: r.reference_areas for r in case_regions()}
             except (AnalysisError, OSError, KeyError) as exc:
                 raise InputError(f"cannot read the region registry: {exc}") from None
+            self._from_registry = True
         return self.regions
+
+    def why_not_a_case(self, region: str) -> str:
+        """Why a registered region gets no per-region notebooks ('' when it is not registered)."""
+        if not self._from_registry:
+            return ""
+        from analysis.data.regions import SHORT_EXAMPLE, all_regions
+
+        found = {r.region_id: r.presentation for r in all_regions()}.get(region)
+        if found == SHORT_EXAMPLE:
+            return f"{region!r} is a short example of its source, shown in the cross-region short-cases notebook"
+        return f"{region!r} is a reference area, not a case" if found else ""
 
     def data_fingerprint(self, region_ids: list[str] | None) -> str:
         if self.fingerprint is not None:
@@ -123,7 +137,8 @@ def plan(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str]
     case = project.case_regions()
     unknown = [r for r in regions if r not in case]
     if unknown:
-        raise InputError(f"unknown region {unknown[0]!r}; valid regions: {', '.join(case) or '(none)'}")
+        why = project.why_not_a_case(unknown[0])
+        raise InputError(f"{why or f'unknown region {unknown[0]!r}'}; valid regions: {', '.join(case) or '(none)'}")
     chosen = [available[n] for n in (notebooks or available)]
     chosen.sort(key=lambda nb: (nb.order, nb.name))
     for name in user_params:

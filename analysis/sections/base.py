@@ -200,18 +200,3 @@ def header(case: Case) -> None:
                  f"(see `data/templates/{reg.region_id}/README.md` for how to add data).")
         return
     case.say(f"**{reg.name}** — sources: {documents_named(reg.documents)}.")
-
-
-def case_material(case: Case, section: str, title: str) -> pd.DataFrame:
-    """What the case material (``case_content``) says for one chapter, grouped by kind, each item cited."""
-    cc = case.rows("case_content", section=section)
-    if cc.empty:
-        return cc
-    case.heading(title)
-    lines = []
-    for kind, g in cc.groupby("kind", sort=False):
-        if cc["kind"].nunique() > 1:
-            lines.append(f"**{case.term('case-kind', kind).capitalize()}**")
-        lines += [f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in g.to_dict("records")]
-    case.say("\n".join(lines))
-    return cc

@@ -62,10 +62,14 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
     supported, contradicted = int(counts.get("supported", 0)), int(counts.get("contradicted", 0))
     chapter.heading("What the source argues", 2)
     by_kind = cl.groupby("kind", sort=False).size()
-    chapter.say(f"The source makes {len(cl)} arguments in this chapter: "
-                + "; ".join(f"{n} on {_kind(chapter, k)}" for k, n in by_kind.items()) + ". "
-                f"{supported + contradicted} of them can be tested against the printed numbers: **{supported} "
-                f"supported, {contradicted} contradicted**; the others rest on interviews and text without numbers.")
+    kinds = "; ".join(f"{n} on {_kind(chapter, k)}" for k, n in by_kind.items())
+    if supported + contradicted:
+        tested_text = (f"{supported + contradicted} of them can be tested against the printed numbers: **{supported} "
+                       f"supported, {contradicted} contradicted**; the others rest on interviews and text without numbers.")
+    else:
+        tested_text = ("The printed numbers can test none of them: they rest on interviews and text without numbers "
+                       "(the reason is given for each).")
+    chapter.say(f"The source makes {len(cl)} argument{'s' if len(cl) != 1 else ''} in this chapter: {kinds}. {tested_text}")
     tested = cl[cl["verdict"].isin(VERDICTS.values())]
     if not tested.empty:
         lines = [f"- **{r['verdict']}**: {r['claim']} (*{r['term_no']}*; {_cite(r)})" for r in

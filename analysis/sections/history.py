@@ -9,10 +9,11 @@ import textwrap
 import pandas as pd
 
 from analysis import plots
-from analysis.sections import base
+
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
+from analysis.sections import material
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
@@ -29,12 +30,33 @@ def short_label(event: dict) -> str:
     return textwrap.shorten(str(event["event"]).split(";")[0].split(" (")[0], 58, placeholder=" …")
 
 
-def events(case: Case) -> pd.DataFrame:
-    """The dated events of the region as a timeline coloured by phase, and the undated ones listed."""
-    ev = case.rows("history_events").copy()
+# The making of a source is not the region's history: the foresight workshops that produced
+# Telemarksforsking's Sandefjord report are left out of the region's timeline.
+OWN_MAKING = ("foresight process",)
+MIN_TIMELINE = 2  # fewer dated events are listed, not drawn
+
+
+def region_events(case: Case) -> pd.DataFrame:
+    """The region's history events, without those of the making of a source (:data:`OWN_MAKING`)."""
+    ev = case.rows("history_events")
     if ev.empty:
         return ev
-    case.heading("Timeline")
+    return ev[~ev["phase"].fillna("").str.startswith(OWN_MAKING)]
+
+
+def _phase_lists(events: pd.DataFrame) -> str:
+    """Events listed phase by phase, each with its citation."""
+    return "\n\n".join(f"**{phase[0].upper() + phase[1:]}**\n" + "\n".join(
+        f"- {e['event']} ({e['source']}, lines {e['lines']})" for e in g.to_dict("records"))
+        for phase, g in events.groupby(events["phase"].fillna("(no phase)"), sort=False))
+
+
+def events(case: Case) -> pd.DataFrame:
+    """The dated events of the region as a timeline coloured by phase, and the undated ones by phase."""
+    ev = region_events(case).copy()
+    if ev.empty:
+        return ev
+    case.heading("Timeline" if ev["year"].notna().sum() >= MIN_TIMELINE else "The history the sources tell")
     ev = ev.sort_values(["year", "event_id"], na_position="last")
     if "label" not in ev.columns or ev["label"].isna().any():
         ev["label"] = [e.get("label") if isinstance(e.get("label"), str) else short_label(e) for e in ev.to_dict("records")]
@@ -43,15 +65,19 @@ def events(case: Case) -> pd.DataFrame:
     if not dated.empty:
         first, last = int(dated["year"].min()), int(dated["year"].max())
         case.findings.record("history.first-year", first, "year", "Earliest dated event")
+    if len(dated) >= MIN_TIMELINE:
         case.say(f"{len(dated)} dated events from {first} to {last}, coloured by the phase the source assigns them to"
                  + (f"; {len(ev) - len(dated)} more without a date are listed below the figure, never placed by guess."
                     if len(ev) > len(dated) else "."))
         fig = plots.timeline(dated, f"{case.name}: dated events by phase")
         case.figure(fig, "timeline", citation(dated), dated[["year", "year_end", "label", "phase", "source", "lines"]])
+    elif not dated.empty:
+        case.say("\n".join(f"- {int(e['year'])}: {e['event']} ({e['source']}, lines {e['lines']})"
+                           for e in dated.to_dict("records")))
     undated = ev[ev["year"].isna()]
     if not undated.empty:
-        case.say("Without a date in the sources:\n" + "\n".join(
-            f"- {e['event']} ({e['source']}, lines {e['lines']})" for e in undated.to_dict("records")))
+        case.say(("Without a date in the sources, by the phase they assign:\n\n" if not dated.empty else
+                  "The sources date none of it; by the phase they assign:\n\n") + _phase_lists(undated))
     table = ev[["year", "year_end", "event", "actors", "phase", "source", "lines"]].rename(columns={"year_end": "until"})
     case.table(table, "events", show=False)
     return table
@@ -119,15 +145,22 @@ def employment_index(case: Case) -> pd.DataFrame:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    """What the case material says for this chapter, grouped by kind, cited."""
-    return base.case_material(case, "history", "The history in the case material")
+    """The history in the case material, by document where several speak of the region; a statement that
+    cites lines within an event's (same document) is told by the event and not repeated."""
+    ev = region_events(case)
+    cc = case.rows("case_content", section="history")
+    told = [(d, material.cited_lines(x)) for d, x in zip(ev["doc"], ev["lines"])] if not ev.empty else []
+    repeated = cc[[any(d == doc and material.cited_lines(x) <= t for doc, t in told)
+                   for d, x in zip(cc["doc"], cc["lines"])]] if not cc.empty else cc
+    return material.show(case, "history", "The history in the case material", exclude=repeated)
 
 
 def conclusion(case: Case) -> None:
     """The chapter's conclusion from what it showed: the span of the dated history, the numbers that
-    tell it, the index against its benchmark, and how far the printed data bear out the argument."""
+    tell it, the index against its benchmark, and how far the printed data bear out the argument (for the
+    NIBR towns: the other regions' sources tell too little history for a conclusion beyond what is shown)."""
     got = {r["id"]: r for r in case.findings.records()}
-    if "history.events" not in got:
+    if "history.events" not in got or not case.is_nibr_town:
         return
     parts = []
     first = got.get("history.first-year")

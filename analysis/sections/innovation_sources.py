@@ -5,15 +5,20 @@ innovate with and where those partners are, which local institutions matter -- t
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from analysis import plots
 from analysis import survey as sv
-from analysis.sections import base
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
+from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
+from analysis.sections import material
+from analysis.sections.base import number
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
+from analysis.sections.clusters import definitions
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.survey import InsufficientData
 
@@ -202,9 +207,53 @@ def partner_locations(case: Case) -> pd.DataFrame:
     return loc
 
 
+# The case material numbers a report's strategy areas 'Strategy area 1, ...:', 'Focus area 3 (new): ...'
+NUMBERED = re.compile(r"^(?P<list>[A-Z][\w -]*? area) (?P<no>\d+)(?P<note>[^,:]*)[,:] (?P<text>.+)$")
+
+
+def _sketches(case: Case, r: dict) -> str:
+    """The target sketches printed within a strategy area's lines (targets without a status)."""
+    tg = case.rows("targets", doc=r["doc"])
+    if tg.empty or tg["status_value"].notna().any():
+        return ""
+    hits = tg[[bool(material.cited_lines(x) & material.cited_lines(r["lines"])) for x in tg["lines"]]]
+    texts = []
+    for text, g in hits.groupby("target_text", sort=False):
+        vals = [number(v) for v in g["target_value"].dropna()]
+        texts.append(f"«{text}»" + (f" ({'–'.join(vals)} {g['target_unit'].iloc[0]})" if vals else ""))
+    return "; ".join(texts)
+
+
+def strategy_areas(case: Case) -> pd.DataFrame:
+    """The numbered strategy (or focus) areas of the case material, one table per list, each area with the
+    source's words and the target sketch printed with it."""
+    cc = case.rows("case_content", section="innovation-sources")
+    if cc.empty:
+        return cc
+    found = [(r, m) for r in cc.to_dict("records") if (m := NUMBERED.match(str(r["item"])))]
+    if not found:
+        return cc.iloc[0:0]
+    shown = []
+    for name in dict.fromkeys(m["list"] for _, m in found):
+        rows = [(r, m) for r, m in found if m["list"] == name]
+        case.heading(f"{name[0].upper() + name[1:]}s ({DOC_SHORT_NAMES.get(rows[0][0]['doc'], rows[0][0]['doc'])})")
+        table = pd.DataFrame({"no.": [m["no"] + m["note"] for _, m in rows], "area": [m["text"] for _, m in rows],
+                              "in the source's words": [f"«{r['term_no']}»" for r, _ in rows],
+                              "target sketch": [_sketches(case, r) for r, _ in rows],
+                              "source": [f"{r['source']}, lines {r['lines']}" for r, _ in rows]})
+        if not table["target sketch"].str.len().any():
+            table = table.drop(columns="target sketch")
+        case.table(table, f"areas-{name.lower().replace(' ', '-')}")
+        shown += [r for r, _ in rows]
+    return pd.DataFrame(shown)
+
+
 def case_material(case: Case) -> pd.DataFrame:
-    """What the case material says for this chapter, grouped by kind, cited."""
-    return base.case_material(case, "innovation-sources", "Innovation sources in the case material")
+    """The strategy areas as tables, then the rest of the chapter's case material (by document and industry);
+    the definitions of a cluster assessment's criteria are shown with it in the production-system chapter."""
+    areas = strategy_areas(case)
+    leave_out = pd.concat([areas, definitions(case)], ignore_index=True)
+    return material.show(case, "innovation-sources", "Innovation sources in the case material", exclude=leave_out)
 
 
 def local_actors(case: Case) -> pd.DataFrame:

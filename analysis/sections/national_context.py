@@ -3,14 +3,19 @@ ch. 3) and the rural context of the 2018 Distriktssenteret anthology, as far as 
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from analysis import indicators as ind
 from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Study, citation, open_study as _open_study,
+    Study, citation, number, open_study as _open_study,
 )
+from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
+from analysis.sections.clusters import printed
+from analysis.sections.material import doc_year
 from analysis.sections.reproduction import NATIONAL_AREAS, reproduce_published  # noqa: F401
 
 NOTEBOOK = "national-context"
@@ -50,14 +55,31 @@ def municipality_types(study: Study) -> pd.DataFrame:
 
 
 def national_indicators(study: Study) -> pd.DataFrame:
+    """The other national and rural numbers of the sources, one table per document, for reference: those
+    drawn in this chapter's figures (chapter 3's milieus and population shares, the anthology's immigration
+    and population series) and a case's or short example's own numbers are left out."""
     ind_ = study.data["indicators"]
-    sub = ind_[ind_["topic"].isin(["national-context", "rural-context"])]
+    sub = ind_[ind_["topic"].isin(["national-context", "rural-context"]) & ~ind_["indicator"].isin(DRAWN)
+               & ~ind_["region_id"].isin(_places(study))]  # a case's or short example's numbers are shown with it
+    drawn_here = (((sub["indicator"] == "htn-employed") & (sub["source"] == "§3.3"))
+                  | ((sub["indicator"] == "population-share") & (sub["source"] == "Tabell 3.2")))
+    sub = sub[~drawn_here]
     if sub.empty:
         return sub
-    study.heading("National and rural indicators")
-    shown = sub.assign(area=sub["region_id"].map(study.area))[
-        ["topic", "area", "description", "period", "value", "unit", "source", "lines"]].sort_values(["topic", "area"])
-    return study.table(shown, "national-indicators")
+    study.heading("Other national numbers the sources print")
+    study.say("For reference, the national and rural numbers the sources print that no figure above draws, each "
+              "with the words it stands for; values the source gives as approximate or as a bound carry the mark.")
+    shown = []
+    for doc, g in sorted(sub.groupby("doc"), key=lambda x: doc_year(x[0])):
+        table = pd.DataFrame({"area": g["region_id"].map(study.area).values, "what": g["description"].values,
+                              "value": [printed(v, q) for v, q in zip(g["value"], g["qualifier"])],
+                              "unit": g["unit"].values, "year or period": g["period"].values,
+                              "source": (g["source"] + ", lines " + g["lines"]).values})
+        if table["area"].nunique() == 1:
+            table = table.drop(columns="area")
+        study.table(table, f"national-indicators-{doc}", caption=DOC_SHORT_NAMES.get(doc, doc))
+        shown.append(g)
+    return pd.concat(shown)
 
 
 def largest_milieus(study: Study) -> pd.DataFrame:
@@ -135,3 +157,153 @@ def conclusion(study: Study) -> None:
                      "between 1997 and 2005")
     study.heading("Conclusion")
     study.say(("; ".join(parts) + ". " if parts else "") + verdict_sentence(study, "national-context", "norway"))
+
+
+# ---------------------------------------------------------------- the rural context (Distriktssenteret 2018)
+
+ANTHOLOGY = "distriktssenteret-2018"
+KART1 = "municipalities-by-population-change"
+EARLY = ("1801-1900", "1801-1910")  # the 1800s growth multiples Østby prints
+DRAWN = (KART1, "population-share-of-norway", "projected-population", "net-immigration", "share-of-immigrants-in-norway",
+         "municipalities-with-population-decline")
+
+
+def _places(study: Study) -> set[str]:
+    """The regions the sources present (case studies and short examples): their numbers are shown with them."""
+    reg = study.data["regions"]
+    if "presentation" not in reg.columns:
+        return set(study.regions)
+    return set(reg.loc[reg["presentation"] != "reference", "region_id"])
+
+
+def _short(description: str) -> str:
+    """The first clause of a description, for an axis label."""
+    return description.split(",")[0].split(" (")[0].rstrip(".")
+
+
+def kart1(study: Study) -> pd.DataFrame:
+    """Kart 1: what immigration meant for the municipalities' population, 2006-2018, with the shares of the
+    three classes (their sum is the number of municipalities; the anthology prints no total)."""
+    ind_ = study.data["indicators"]
+    rows = ind_[(ind_["region_id"] == "norway") & (ind_["indicator"] == KART1)]
+    if rows.empty:
+        return rows
+    counts = rows.set_index("category")["value"].astype(float)
+    shares = 100 * ind.shares(counts)
+    total = int(counts.sum())
+    table = pd.DataFrame({"class": [_short(d) for d in rows["description"]], "category": rows["category"].values,
+                          "municipalities": counts.astype(int).values, "share, %": shares.values})
+    study.heading("Immigration and the municipalities' population, 2006–2018 (Kart 1)")
+    declining = sum(counts[c] for c in counts.index if c != "growth-regardless-of-immigration")
+    study.findings.record("rural.kart1.municipalities", total, "municipalities", "Municipalities in Kart 1 (sum of its classes)")
+    study.findings.record("rural.kart1.decline-without-immigration-pct", round(100 * declining / total, 4), "percent",
+                          "Share of municipalities that would have declined without immigration, 2006-2018")
+    study.say(f"The three classes of Kart 1 add up to {total} municipalities (the anthology prints no total): "
+              + "; ".join(f"{r['municipalities']} ({number(r['share, %'], 0)} %) "
+                          f"{r['class'].removeprefix('Municipalities ')}" for r in table.to_dict("records"))
+              + f". Without immigration {int(declining)} of them ({number(100 * declining / total, 0)} %) would have "
+              "had fewer inhabitants in 2018 than in 2006"
+              + (f": {int(counts['growth-due-to-net-immigration'])} grew only because immigration «berget» (rescued) "
+                 "them." if "growth-due-to-net-immigration" in counts.index else "."))
+    fig = plots.grouped_bars(table, "class", "municipalities", "Kart 1: municipalities by population change, "
+                             "2006–2018", "Municipalities (count)", ylabel="Class")
+    study.figure(fig, "kart1", citation(rows), table)
+    return table
+
+
+def growth_multiples(study: Study) -> pd.DataFrame:
+    """How many times its 1801 population each county and town had around 1900-1910, beside Norway's."""
+    pv = study.data["published_values"]
+    rows = pv[(pv["doc"] == ANTHOLOGY) & (pv["measure"] == "ratio") & pv["period"].isin(EARLY)]
+    if rows.empty:
+        return rows
+    nat = rows[rows["area"] == "norway"]
+    rows_ = rows.assign(place=rows["area"].map(study.area),
+                        printed_as=rows["qualifier"].map({"over": "more than (lower bound)"}).fillna("as printed"))
+    rows_ = rows_.sort_values("value", ascending=False)
+    study.heading("Population growth 1801–1910")
+    study.say("How many times the population of 1801 lived there at the end of the century (1900 for the counties, "
+              "1910 for Norway and the towns), as Østby prints it; "
+              + (f"Norway as a whole grew {number(nat['value'].iloc[0], 1)} times. " if len(nat) else "")
+              + "In the 1800s every region grew; the large regional differences came in the 1900s.")
+    fig = plots.compare_dots(rows_, "place", "value", "printed_as", "Population around 1900–1910 as a multiple of "
+                             "1801", "Times the 1801 population (log scale)", log=True,
+                             reference=float(nat["value"].iloc[0]) if len(nat) else None)
+    study.figure(fig, "population-multiples", citation(rows), rows_[["place", "period", "value", "qualifier", "source", "lines"]])
+    return rows_
+
+
+def population_shares(study: Study) -> pd.DataFrame:
+    """Centralisation over two centuries: the shares of Norway's population in the capital region and inland."""
+    ind_ = study.data["indicators"]
+    rows = ind_[(ind_["indicator"] == "population-share-of-norway") & (ind_["doc"] == ANTHOLOGY)]
+    if rows.empty:
+        return rows
+    rows = rows.assign(area=rows["region_id"].map(study.area), year=rows["period"].astype(int))
+    dec = ind_[(ind_["indicator"] == "municipalities-with-population-decline") & (ind_["doc"] == ANTHOLOGY)]
+    study.heading("Two centuries of centralisation")
+    text = "; ".join(f"{a}: {number(g.iloc[0]['value'])} % in {g.iloc[0]['year']}, {number(g.iloc[-1]['value'])} % in "
+                     f"{g.iloc[-1]['year']}" for a, g in rows.sort_values("year").groupby("area", sort=False))
+    study.say("The share of Norway's population: " + text + "."
+              + (" Municipalities with a falling population: " + ", ".join(
+                  f"{int(r['value'])} in {r['period'].replace('-', '–')}" for r in dec.to_dict("records")) + "."
+                 if not dec.empty else ""))
+    fig = plots.series_lines(rows, "year", "value", "area", "Share of Norway's population, 1801 and 2011",
+                             "Share of Norway's population (%)")
+    study.figure(fig, "population-shares", citation(pd.concat([rows, dec])), rows[["area", "year", "value", "source", "lines"]])
+    return rows
+
+
+def immigration_series(study: Study) -> pd.DataFrame:
+    """The anthology's series of immigration (``history_series`` of Norway and its regions), one figure each,
+    and the 2040 population of the two projections with and without net immigration."""
+    hs = study.data["history_series"]
+    hs = hs[(hs["doc"] == ANTHOLOGY) & ~hs["region_id"].isin(_places(study))]
+    if hs.empty:
+        return hs
+    study.heading("Immigration: where the immigrants live, and how many come")
+    for (area, subject_id), g in hs.groupby(["region_id", "subject_id"], sort=False):
+        g = g.sort_values("year")
+        unit, name = g["unit"].iloc[0], study.area(area)
+        what = str(g["notes"].iloc[0]).split(". ")[0].split(" (")[0].rstrip(".")
+        fig = plots.series_lines(g.assign(series=name), "year", "value", "series",
+                                 f"{what}, {int(g['year'].min())}–{int(g['year'].max())}", textwrap.fill(unit, 30))
+        study.figure(fig, f"series-{subject_id}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
+        marks = g["qualifier"].isin(["under", "over", "approx"])
+        study.say(f"{what}: " + ", ".join(
+            f"{'almost ' if q == 'under' else 'over ' if q == 'over' else 'about ' if q == 'approx' else ''}"
+            f"{number(v)} in {int(y)}" for y, v, q in zip(g["year"], g["value"], g["qualifier"])) + f" ({unit})"
+            + (". 'Almost' marks a printed upper bound." if (g["qualifier"] == "under").any() else
+               "." if not marks.any() else ". 'Over' and 'about' are the anthology's."))
+    projections(study)
+    return hs
+
+
+def projections(study: Study) -> pd.DataFrame:
+    """Norway's projected population in 2040 with and without net immigration, in SSB's 2012 and 2018 projections."""
+    ind_ = study.data["indicators"]
+    rows = ind_[(ind_["indicator"] == "projected-population") & (ind_["region_id"] == "norway")]
+    if rows.empty:
+        return rows
+    alt = rows["category"].str.extract(r"(?P<alt>mmmm|mmm0)-projection-(?P<year>\d{4})")
+    rows = rows.assign(projection="SSB projection of " + alt["year"],
+                       alternative=alt["alt"].map({"mmmm": "main alternative (MMMM)",
+                                                   "mmm0": "without net immigration (MMM0)"}))
+    effect = rows.pivot_table(index="projection", columns="alternative", values="value").diff(axis=1).iloc[:, -1].abs()
+    study.say("Norway's population in " + rows["period"].iloc[0] + ": " + "; ".join(
+        f"{p}: {number(g.loc[g['alternative'].str.startswith('main'), 'value'].iloc[0], 1)} million, "
+        f"{number(g.loc[~g['alternative'].str.startswith('main'), 'value'].iloc[0], 1)} million without net "
+        f"immigration, so immigration adds {number(effect[p], 1)} million" for p, g in rows.groupby("projection"))
+        + ". The lower immigration of recent years shrinks what immigration can do for the municipalities' population.")
+    fig = plots.grouped_bars(rows, "projection", "value", f"Norway's population in {rows['period'].iloc[0]}, "
+                             "with and without net immigration", "Million persons", group="alternative",
+                             colours={"without net immigration (MMM0)": plots.BENCHMARK_COLOUR}, ylabel="Projection")
+    study.figure(fig, "projections-2040", citation(rows), rows[["projection", "alternative", "value", "unit", "source", "lines"]])
+    return rows
+
+
+def rural_context(study: Study) -> pd.DataFrame:
+    """The rural context of the 2018 Distriktssenteret anthology, as far as its numbers go: Kart 1, the
+    population history since 1801 and immigration (Østby)."""
+    out = [kart1(study), growth_multiples(study), population_shares(study), immigration_series(study)]
+    return pd.concat([o for o in out if not o.empty], ignore_index=True) if any(not o.empty for o in out) else out[0]

@@ -16,12 +16,14 @@ from analysis.data.correspondence import nace_classes
 from analysis.data.external import read_extract, region_folder, table_of
 from analysis.data.ssb import EMPLOYMENT_TABLE
 from analysis.indicators import UndefinedIndicator
-from analysis.sections import base
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, Case, citation, header, number, open_case as _open_case,
 )
+from analysis.sections import material
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
+from analysis.sections.clusters import cluster_assessment, printed, profiled  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
+from analysis.sections.targets import targets  # noqa: F401
 
 NOTEBOOK = "production-system"
 APPENDIX = "Tabell v.3"
@@ -392,8 +394,65 @@ def value_chains(case: Case) -> pd.DataFrame:
 
 
 def case_material(case: Case) -> pd.DataFrame:
-    """What the case material says for this chapter, grouped by kind, cited."""
-    return base.case_material(case, "production-system", "Clusters, key firms and strengths in the case material")
+    """The clusters, key firms and strengths the case material names, by document where several speak of the
+    region and by industry where the source treats industries one by one; an industry's strengths are in its
+    profile of the cluster assessment (:func:`cluster_assessment`), not repeated here."""
+    return material.show(case, "production-system", "Clusters, key firms and strengths in the case material",
+                         exclude=profiled(case))
+
+
+# indicators topics shown elsewhere or not about the region: the cluster assessment draws 'cluster'; 'process'
+# counts the making of a source (participants, workshops, megatrends), not the region
+KEY_FIGURES_LEAVE_OUT = ("cluster", "process")
+NIBR = "nibr-2005-11"  # its town indicators belong to the chapter sections that use them
+
+
+def _status_repeats(case: Case, rows: pd.DataFrame) -> pd.Series:
+    """Indicator rows that repeat the status of one of the region's targets (shown with the target)."""
+    tg = case.rows("targets")
+    if tg.empty:
+        return pd.Series(False, index=rows.index)
+    shown = {(abs(float(v)), str(p)) for v, p in zip(tg["status_value"], tg["status_period"]) if pd.notna(v)}
+    return pd.Series([(abs(float(v)), str(p)) in shown for v, p in zip(rows["value"], rows["period"])], index=rows.index)
+
+
+def key_figures(case: Case) -> pd.DataFrame:
+    """The numbers the later documents print about the region (not its making, not what other sections show),
+    with the growth rates drawn side by side and the contradictions between them named (errata)."""
+    rows = case.rows("indicators")
+    if rows.empty:
+        return rows
+    rows = rows[(rows["doc"] != NIBR) & ~rows["topic"].isin(KEY_FIGURES_LEAVE_OUT)]
+    rows = rows[~_status_repeats(case, rows)]
+    if rows.empty:
+        return rows
+    case.heading(f"{case.name} in numbers")
+    label = [r["indicator"].replace("-", " ") + (f" ({r['category'].replace('-', ' ')})" if r["category"] != "all" else "")
+             for r in rows.to_dict("records")]
+    table = pd.DataFrame({"what": rows["description"].values, "value": [printed(v, q) for v, q in
+                                                                        zip(rows["value"], rows["qualifier"])],
+                          "unit": rows["unit"].values, "year or period": rows["period"].values,
+                          "source": (rows["source"] + ", lines " + rows["lines"]).values})
+    growth = rows.assign(measure=[f"{lab}, {p}" for lab, p in zip(label, rows["period"])], panel="",
+                         as_printed=[printed(v, q) + " %" for v, q in zip(rows["value"], rows["qualifier"])])
+    growth = growth[growth["unit"] == "% change"]
+    if len(growth) >= 2:
+        title = f"{case.name}: the growth its sources print"
+        fig = plots.panel_bars(growth, "measure", "value", "panel", title, xlabels={"": "Change over the period (%)"},
+                               label="as_printed")
+        case.figure(fig, "growth", citation(growth), growth[["measure", "value", "qualifier", "period", "source", "lines"]],
+                    caption=title)
+        table = table[~rows.index.isin(growth.index)]  # drawn above
+        err = case.data.get("errata", pd.DataFrame())
+        ids = sorted({e for e in growth["errata_id"].dropna() if e}) if "errata_id" in growth else []
+        named = err[err["errata_id"].isin(ids)] if not err.empty else err
+        if not named.empty:
+            case.say("Where the printed figures seem to disagree: " + "; ".join(
+                f"{r['topic']} ({r['reason'].split('. ')[0]})" for r in named.to_dict("records"))
+                + ".")
+    if not table.empty:
+        case.table(table, "key-figures")
+    return table
 
 
 def conclusion(case: Case) -> None:

@@ -104,14 +104,12 @@ def _how(rep) -> str:
     return RULE_LABELS.get(rep.rule, rep.rule)
 
 
-def reproduce_published(chapter: Chapter, areas: list[str] | None = None) -> pd.DataFrame:
+def reproduce_published(chapter: Chapter) -> pd.DataFrame:
     """Recompute every published value :func:`route` gives this run and notebook and that it has not compared yet.
 
     Each is recorded as a finding ``published.<pv_id>`` with its status and the rule that decided it (for a
-    value that cannot be computed: the declared reason, and the printed value). ``areas`` is no longer
-    needed (the routing decides) and is accepted for the notebooks' existing calls.
+    value that cannot be computed: the declared reason, and the printed value).
     """
-    del areas  # the notebooks still pass their former list of areas
     cases, claims = claimants(chapter.data["regions"])
     here = (chapter.findings.region, chapter.notebook)
     done = chapter.findings.published_ids()
