@@ -228,3 +228,13 @@ def test_register_data_computes_the_classic_location_quotient_with_a_national_ex
     quotients = dict(zip(table["class"], table["location quotient (1 = Norway)"]))
     assert quotients["ht-manufacturing"] == pytest.approx(3.0)
     assert quotients["lt-manufacturing"] == pytest.approx((170 / 200) / (19000 / 20000))
+
+
+@pytest.mark.parametrize("source, lines, expected", [
+    ("Tabell 4.6", "4403-4410", "Tabell 4.6, lines 4403–4410"),
+    ("§4.2.2", "913", "§4.2.2, line 913"),
+    ("Tekstboks 1;Tekstboks 2", "340;429", "Tekstboks 1, Tekstboks 2, lines 340, 429"),
+    ("", "12-14", "lines 12–14"),
+])
+def test_a_citation_reads_as_a_reader_reads_it(source, lines, expected):
+    assert base.cite(source, lines) == expected

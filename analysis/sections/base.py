@@ -200,3 +200,12 @@ def header(case: Case) -> None:
                  f"(see `data/templates/{reg.region_id}/README.md` for how to add data).")
         return
     case.say(f"**{reg.name}** — sources: {documents_named(reg.documents)}.")
+
+
+def cite(source: str, lines) -> str:
+    """A source and its lines as a reader reads them: 'Tabell 4.6, lines 4403–4410', '§4.2.2, line 913'."""
+    parts = [p.strip() for p in str(lines).split(";") if p.strip()]
+    spans = [p.replace("-", "–") for p in parts]
+    word = "line" if len(spans) == 1 and "–" not in spans[0] else "lines"
+    where = f"{word} {', '.join(spans)}"
+    return f"{str(source).replace(';', ', ')}, {where}" if source else where

@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.reproduce import NotComputable, evaluate_test
-from analysis.sections.base import Case, Chapter
+from analysis.sections.base import Case, Chapter, cite
 
 VERDICTS = {True: "supported", False: "contradicted"}
 
@@ -39,7 +39,7 @@ def claims_of(chapter: Chapter, section: str, region: str | None = None) -> pd.D
 
 
 def _cite(r: dict) -> str:
-    return f"{r['source']}, l. {r['lines'].replace('-', '–')}"
+    return cite(r["source"], r["lines"])
 
 
 def _kind(chapter: Chapter, kind: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import plots
-from analysis.sections.base import Case, citation, number
+from analysis.sections.base import cite, Case, citation, number
 from analysis.sections.material import first_upper
 
 # The report's framework (of-2013 §3.1.1 Figur 3 and Tabell 2), in its order; other criteria follow.
@@ -218,7 +218,7 @@ def criteria_grid(case: Case) -> pd.DataFrame:
 
 
 def _listed(items: pd.DataFrame) -> str:
-    return "\n".join(f"- {r['item']} ({r['source']}, lines {r['lines']})" for r in items.to_dict("records"))
+    return "\n".join(f"- {r['item']} ({cite(r['source'], r['lines'])})" for r in items.to_dict("records"))
 
 
 def profiled(case: Case) -> pd.DataFrame:
@@ -245,7 +245,7 @@ def industry_profiles(case: Case) -> pd.DataFrame:
         text = f"### {first_upper(name)}" + (f" (*{as_printed}*)" if as_printed.lower() != name.lower() else "") + "\n\n"
         if verdict is not None:
             text += (f"The report's verdict: **{verdict['assessment'].replace('-', ' ')}** — «{verdict['term_no']}» "
-                     f"({verdict['source']}, lines {verdict['lines']}). {verdict['notes']}")
+                     f"({cite(verdict['source'], verdict['lines'])}). {verdict['notes']}")
         case.say(text)
         table = pd.DataFrame({
             "criterion group": [_group_of(c) for c in g.index],

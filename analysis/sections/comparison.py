@@ -9,6 +9,7 @@ from analysis import indicators as ind
 from analysis import plots
 from analysis import survey as sv
 from analysis.data.regions import get_region
+from analysis.sections.base import cite
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     GROUPS, SECTION_TITLES, TOWNS, Study, citation, open_study as _open_study,
 )
@@ -190,7 +191,7 @@ def dynamics_matrix(study: Study) -> pd.DataFrame:
                     "core change, %": town_rel, "Norway, same groups, %": nat_rel,
                     "innovation (report)": signs[1], "new firms (report)": signs[2], "new firms recomputed": firm_sign,
                     "core entry rate, %": town_entry, "Norway entry rate, same groups, %": national_entry,
-                    "profitability (report)": signs[3], "source": f"{r['source']}, lines {r['lines']}"})
+                    "profitability (report)": signs[3], "source": f"{cite(r['source'], r['lines'])}"})
         for comp, mine, theirs in (("employment", emp_sign, signs[0]), ("new-firm", firm_sign, signs[2])):
             if mine is not None and theirs.strip("()") in "+-":
                 study.findings.record(f"fig8-1.{comp}-sign-agrees.{town}", float(mine == theirs.strip("()")), "boolean",
@@ -267,7 +268,7 @@ def matrix(study: Study) -> pd.DataFrame:
         first = g.iloc[0]
         more = f" (+{len(g) - 1} more)" if len(g) > 1 else ""
         rows.append({"town": study.area(town), "aspect": kind,
-                     "the report": f"{first['claim']} ({first['source']}, lines {first['lines']}){more}"})
+                     "the report": f"{first['claim']} ({cite(first['source'], first['lines'])}){more}"})
     if not rows:
         return grid
     table = pd.DataFrame(rows).pivot_table(index="aspect", columns="town", values="the report", aggfunc="first")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis import plots
 
+from analysis.sections.base import cite
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
@@ -47,7 +48,7 @@ def region_events(case: Case) -> pd.DataFrame:
 def _phase_lists(events: pd.DataFrame) -> str:
     """Events listed phase by phase, each with its citation."""
     return "\n\n".join(f"**{phase[0].upper() + phase[1:]}**\n" + "\n".join(
-        f"- {e['event']} ({e['source']}, lines {e['lines']})" for e in g.to_dict("records"))
+        f"- {e['event']} ({cite(e['source'], e['lines'])})" for e in g.to_dict("records"))
         for phase, g in events.groupby(events["phase"].fillna("(no phase)"), sort=False))
 
 
@@ -72,7 +73,7 @@ def events(case: Case) -> pd.DataFrame:
         fig = plots.timeline(dated, f"{case.name}: dated events by phase")
         case.figure(fig, "timeline", citation(dated), dated[["year", "year_end", "label", "phase", "source", "lines"]])
     elif not dated.empty:
-        case.say("\n".join(f"- {int(e['year'])}: {e['event']} ({e['source']}, lines {e['lines']})"
+        case.say("\n".join(f"- {int(e['year'])}: {e['event']} ({cite(e['source'], e['lines'])})"
                            for e in dated.to_dict("records")))
     undated = ev[ev["year"].isna()]
     if not undated.empty:

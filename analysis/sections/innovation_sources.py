@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis import plots
 from analysis import survey as sv
+from analysis.sections.base import cite
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
     Case, citation, header, open_case as _open_case,
 )
@@ -101,7 +102,7 @@ def _share_row(case: Case, r: dict, population: int | None) -> dict:
     out = {"indicator": r["description"], "firms": case.term("firm-group", r["firm_group"]),
            "count": r["count"], "n": r["n"], "printed share, %": r["share_pct"], "qualifier": r["qualifier"],
            "share, %": None, "interval low, %": None, "interval high, %": None, "note": "",
-           "source": f"{r['source']}, lines {r['lines']}"}
+           "source": f"{cite(r['source'], r['lines'])}"}
     n = None if pd.isna(r["n"]) else int(r["n"])
     if n is None:
         if r["firm_group"] == "all":
@@ -240,7 +241,7 @@ def strategy_areas(case: Case) -> pd.DataFrame:
         table = pd.DataFrame({"no.": [m["no"] + m["note"] for _, m in rows], "area": [m["text"] for _, m in rows],
                               "in the source's words": [f"«{r['term_no']}»" for r, _ in rows],
                               "target sketch": [_sketches(case, r) for r, _ in rows],
-                              "source": [f"{r['source']}, lines {r['lines']}" for r, _ in rows]})
+                              "source": [f"{cite(r['source'], r['lines'])}" for r, _ in rows]})
         if not table["target sketch"].str.len().any():
             table = table.drop(columns="target sketch")
         case.table(table, f"areas-{name.lower().replace(' ', '-')}")

@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
-from analysis.sections.base import Case
+from analysis.sections.base import cite, Case
 
 
 def first_upper(text: str) -> str:
@@ -62,7 +62,7 @@ def rows(case: Case, section: str, exclude: pd.DataFrame | None = None) -> tuple
 
 
 def _item(r: dict) -> str:
-    return f"- {r['item']} ({r['source']}, lines {r['lines']})"
+    return f"- {r['item']} ({cite(r['source'], r['lines'])})"
 
 
 def _by_kind(case: Case, items: pd.DataFrame) -> list[str]:
@@ -79,7 +79,7 @@ def _by_industry(case: Case, items: pd.DataFrame) -> list[str]:
         g = items[industry == ind_id]
         if not g.empty:
             groups.append(f"**{first_upper(case.term('industry-segment', ind_id))}**\n" + "\n".join(
-                f"- *{case.term('case-kind', r['kind'])}:* {r['item']} ({r['source']}, lines {r['lines']})"
+                f"- *{case.term('case-kind', r['kind'])}:* {r['item']} ({cite(r['source'], r['lines'])})"
                 for r in g.to_dict("records")))
     return groups
 

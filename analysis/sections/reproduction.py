@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.reproduce import REASONS, REF_RE, RULE_LABELS, reproduce_row
-from analysis.sections.base import Chapter
+from analysis.sections.base import cite, Chapter
 
 NOTEBOOK_OF_DATASET = {
     "employment": "production-system", "firm_size": "production-system", "firm_dynamics": "production-system",
@@ -125,7 +125,7 @@ def reproduce_published(chapter: Chapter) -> pd.DataFrame:
         rows.append({"printed value": row["description"], "printed": row["value"], "recomputed": rep.reproduced,
                      # what failed to resolve is for check-data; the reader gets the declared reason
                      "status": rep.status, "rule": _how(rep), "how": "" if rep.status == "not-computable" else rep.detail,
-                     "errata": rep.errata_id or "", "source": f"{row['source']}, lines {row['lines']}"})
+                     "errata": rep.errata_id or "", "source": f"{cite(row['source'], row['lines'])}"})
     table = pd.DataFrame(rows, columns=["printed value", "printed", "recomputed", "status", "rule", "how", "errata",
                                         "source"])
     if not table.empty:

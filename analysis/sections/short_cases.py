@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.data.regions import short_examples
-from analysis.sections.base import Study, open_study as _open_study
+from analysis.sections.base import Study, cite, open_study as _open_study
 from analysis.sections.claims import claims_of
 from analysis.sections.clusters import printed
 from analysis.sections.material import cited_lines
@@ -59,7 +59,7 @@ def introduction(study: Study) -> pd.DataFrame:
                   + ", ".join(dict.fromkeys(p.replace("-", "–") for p in rest["period"])) + ": "
                   + ", ".join(f"{int(r['value'])} {r['category'].removesuffix('-' + r['period']).replace('-', ' ')}"
                               for r in rest.to_dict("records"))
-                  + f" ({first['source']}, lines {'; '.join(study_rows['lines'])}).")
+                  + f" ({cite(first['source'], ';'.join(study_rows['lines']))}).")
     return found
 
 
@@ -88,8 +88,8 @@ def _facts(study: Study, rid: str) -> list[str]:
     for title, sections in PARTS:
         items = [f"- {_when(e)}: {e['event']}" if pd.notna(e["year"]) else f"- {e['event']}"
                  for e in (ev.to_dict("records") if "history" in sections else [])]
-        items = [f"{t} ({e['source']}, lines {e['lines']})" for t, e in zip(items, ev.to_dict("records"))]
-        items += [f"- {c['item']} ({c['source']}, lines {c['lines']})" for c in cc[cc["section"].isin(sections)].to_dict("records")]
+        items = [f"{t} ({cite(e['source'], e['lines'])})" for t, e in zip(items, ev.to_dict("records"))]
+        items += [f"- {c['item']} ({cite(c['source'], c['lines'])})" for c in cc[cc["section"].isin(sections)].to_dict("records")]
         if items:
             out.append(f"**{title}**\n" + "\n".join(items))
     return out
@@ -116,7 +116,7 @@ def place(study: Study, rid: str) -> pd.DataFrame:
     claims = pd.concat([claims_of(study, s, rid) for s in study.data["claims"]["section"].unique()], ignore_index=True)
     study.heading(f"{p['place']} ({p['county']})")
     docs = "; ".join(DOC_SHORT_NAMES.get(d, d) for d in str(p["documents"]).split(";") if d)
-    study.say(f"{docs}, the article «{p['article']}» (lines {p['lines']}); each item below cites its own lines.")
+    study.say(f"{docs}, the article «{p['article']}» ({cite('', p['lines'])}); each item below cites its own lines.")
     for part in facts:
         study.say(part)
     if not numbers.empty:
@@ -128,7 +128,7 @@ def place(study: Study, rid: str) -> pd.DataFrame:
     for c in claims.to_dict("records"):
         why = f" Not testable: {c['untestable']}" if c["verdict"] == "not testable" and pd.notna(c["untestable"]) else \
             f" Tested against the printed numbers: {c['verdict']}."
-        study.say(f"**The argument:** {c['claim']} («{c['term_no']}», {c['source']}, lines {c['lines']}).{why}")
+        study.say(f"**The argument:** {c['claim']} («{c['term_no']}», {cite(c['source'], c['lines'])}).{why}")
     return numbers
 
 
