@@ -150,8 +150,8 @@ def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
     assert said.index("**contradicted**: ICT services shrank.") < said.index("**supported**: ICT manufacturing shrank.")
     assert "<details><summary>Arguments the printed numbers cannot test (1)</summary>" in said
     assert claims.verdict_sentence(case, "production-system") == (
-        "Of the chapter's 2 arguments that the printed numbers can test, 1 hold; the numbers contradict "
-        "“ICT services shrank” (§4.3, l. 3201).")
+        "Of the chapter's 2 arguments that the printed numbers can test, 1 holds; the numbers contradict "
+        "“ICT services shrank” (§4.3, line 3201).")
     assert {r["id"]: r["value"] for r in case.findings.records()} == {"claim.testtown-ict-shrinks": 1.0,
                                                                        "claim.testtown-services-shrink": 0.0}
 

@@ -100,9 +100,11 @@ def verdict_sentence(chapter: Chapter, section: str, region: str | None = None) 
     if tested.empty:
         return ""
     wrong = tested[tested["verdict"] == "contradicted"]
-    text = (f"Of the chapter's {len(tested)} arguments that the printed numbers can test, {len(tested) - len(wrong)} "
-            "hold")
-    if wrong.empty:
-        return text + "."
-    return text + "; the numbers contradict " + "; ".join(f"“{r['claim'].rstrip('.')}” ({_cite(r)})"
-                                                          for r in wrong.to_dict("records")) + "."
+    named = "; ".join(f"“{r['claim'].rstrip('.')}” ({_cite(r)})" for r in wrong.to_dict("records"))
+    if len(tested) == 1:
+        return ("The chapter's one argument that the printed numbers can test holds." if wrong.empty else
+                f"The chapter's one argument that the printed numbers can test, {named}, is contradicted by them.")
+    held = len(tested) - len(wrong)
+    text = (f"Of the chapter's {len(tested)} arguments that the printed numbers can test, {held} "
+            f"{'holds' if held == 1 else 'hold'}")
+    return text + "." if wrong.empty else f"{text}; the numbers contradict {named}."
