@@ -170,3 +170,18 @@ def test_every_saved_figure_is_shown_in_its_notebook(executed_outputs):
             shown = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
             saved = len(list((executed_outputs / reg.region_id / "figures").glob(f"{nb_name}--*.png")))
             assert shown == saved, f"{reg.region_id}/{nb_name}: {saved} figures saved, {shown} shown"
+
+
+@pytest.mark.parametrize("name", ["history", "comparison"])
+def test_a_notebook_run_by_hand_with_its_defaults_leaves_the_pipeline_results_alone(name, tmp_path, monkeypatch):
+    import papermill as pm
+
+    monkeypatch.setenv("ANALYSIS_OUTPUTS", str(tmp_path / "outputs"))
+    pipeline_result = tmp_path / "outputs" / ("horten" if name == "history" else "cross-region") / "keep.txt"
+    pipeline_result.parent.mkdir(parents=True)
+    pipeline_result.write_text("the pipeline's")
+    pm.execute_notebook(str(PROJ_ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                        cwd=str(PROJ_ROOT / "notebooks"), progress_bar=False)  # no parameters: the defaults
+    where = tmp_path / "outputs" / "interactive" / ("horten" if name == "history" else "cross-region")
+    assert any((where / "figures").glob(f"{name}--*.png"))
+    assert sorted(p.name for p in pipeline_result.parent.iterdir()) == ["keep.txt"]

@@ -167,10 +167,15 @@ def _datasets(data):
     return data if data is not None else D.load_all()
 
 
+INTERACTIVE = "interactive"  # outputs/interactive/: where a notebook run by hand writes, apart from the pipeline's
+
+
 def open_case(region: str, output_dir: str | Path = "", notebook: str = "notebook", data=None) -> Case:
-    """Load the validated data and set up the output folder and findings for one region."""
+    """Load the validated data and set up the output folder and findings for one region. Without an
+    ``output_dir`` (a notebook opened and run by hand) outputs go to ``outputs/interactive/<region>``, so the
+    pipeline's results stay as they are; the pipeline always passes its own folder."""
     reg = get_region(region)
-    out = Path(output_dir) if output_dir else outputs_dir() / region
+    out = Path(output_dir) if output_dir else outputs_dir() / INTERACTIVE / region
     out.mkdir(parents=True, exist_ok=True)
     plots.set_theme()
     return Case(notebook, out, _datasets(data), Findings(region, notebook, out), region=reg)
@@ -182,7 +187,7 @@ def open_study(regions: list[str] | None = None, output_dir: str | Path = "", no
     regions = list(regions) if regions else valid
     for r in regions:
         get_region(r)
-    out = Path(output_dir) if output_dir else outputs_dir() / "cross-region"
+    out = Path(output_dir) if output_dir else outputs_dir() / INTERACTIVE / "cross-region"
     out.mkdir(parents=True, exist_ok=True)
     plots.set_theme()
     return Study(notebook, out, _datasets(data), Findings("cross-region", notebook, out), regions=regions)
