@@ -52,15 +52,17 @@ def _lines_printing(doc: str, spec: str, value, verbatim: bool) -> str:
         return "(source text not available)"
 
 
-def _erratum(errata: pd.DataFrame, eid) -> str:
+def _erratum(errata: pd.DataFrame, eid, labels: Labels) -> str:
     if _missing(eid):
         return ""
     hit = errata[errata["errata_id"] == str(eid)]
     if hit.empty:
         return str(eid)
     r = hit.iloc[0]
-    return (f"{eid}: {r['topic']}. One value «{r['value_a']}» (lines {r['lines_a']}), the other «{r['value_b']}» "
-            f"(lines {r['lines_b']}); the analysis uses {r['used']}: {r['reason']}")
+    used = {"a": "the first", "b": "the second", "both": "both"}.get(str(r["used"]), str(r["used"]))
+    return (f"{eid}: {labels.text(r['topic'])}. One value «{labels.text(r['value_a'])}» (lines {r['lines_a']}), "
+            f"the other «{labels.text(r['value_b'])}» (lines {r['lines_b']}); the analysis uses {used}: "
+            f"{labels.text(r['reason'])}")
 
 
 DESCRIPTIVE = ("description", "label", "label_en", "event", "claim", "name")  # say what a row is better than its id
@@ -103,7 +105,7 @@ def explorer_frame(data: dict[str, pd.DataFrame] | None = None, with_text: bool 
                     "document": SHORT_NAMES[row["doc"]], "table or section": row["source"], "lines": row["lines"],
                     "printed on the cited lines": _lines_printing(row["doc"], row["lines"], value, verbatim)
                     if with_text else "",
-                    "erratum": _erratum(errata, row.get("errata_id")),
+                    "erratum": _erratum(errata, row.get("errata_id"), labels),
                 })
     return pd.DataFrame(rows, columns=COLUMNS)
 

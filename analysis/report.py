@@ -139,6 +139,12 @@ def _finish(page: str, findings_html: str, links: str) -> str:
         h["id"] = anchor
         if h.name != "h1":
             toc.append((h.name, anchor, text))
+    for tag in soup.find_all(id=True):  # tables drawn twice under one name, figures, cells: every id once
+        if tag.name not in ("h1", "h2", "h3"):
+            base, k = tag["id"], 2
+            while tag["id"] in seen:
+                tag["id"], k = f"{base}-{k}", k + 1
+            seen.add(tag["id"])
     head = soup.find("h1")
     style = soup.new_tag("style")
     style.string = STYLE
@@ -187,11 +193,12 @@ def _write_report(paths: list[Path], title: str, region: str, outputs_dir: Path,
             "region": region, "notebooks": [p.stem for p in paths], "has_error": _has_error(nb), "chapters": chapters}
 
 
-def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None) -> list[dict]:
+def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None, explorer: bool = True) -> list[dict]:
     """Write ``outputs/html/<region>.html``, ``outputs/html/<notebook>.html``, ``explorer.html`` and ``index.html``.
 
     Returns one entry per report (title, file, notebooks, has_error, chapter summaries). Raises
-    :class:`MissingOutputs` when there are no executed notebooks at all.
+    :class:`MissingOutputs` when there are no executed notebooks at all. ``explorer=False`` leaves
+    the explorer page out (it reads every dataset and its source lines).
     """
     from analysis.explorer import write_explorer
 
@@ -209,7 +216,7 @@ def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None)
         jobs.append(([p], title, CROSS_REGION, p.stem))
     if not jobs:
         raise MissingOutputs(f"no executed notebooks under {outputs_dir}: run `python -m analysis run` first")
-    has_explorer = write_explorer(html_dir / "explorer.html") is not None
+    has_explorer = explorer and write_explorer(html_dir / "explorer.html") is not None
     entries = [_write_report(*job[:3], outputs_dir, html_dir, job[3], has_explorer) for job in jobs]
     atomic_write_text(html_dir / "index.html", index_html(entries, has_explorer))
     atomic_write_text(html_dir / "reports.json", json.dumps(entries, indent=2, ensure_ascii=False) + "\n")

@@ -80,14 +80,15 @@ class Labels:
         words: dict[str, str] = {}   # replaced wherever they stand in a text
         cells: dict[str, str] = {}   # replaced only when they are a whole cell (they look like English)
 
-        def take(name, key, label, target, lower=False, where=None):
+        def take(name, key, label, target, lower=False):
             frame = data.get(name)
             if frame is None or key not in frame.columns or label not in frame.columns:
                 return
-            rows = frame if where is None else frame[where(frame)]
-            for k, v in zip(rows[key].astype(str), rows[label]):
+            for k, v in zip(frame[key].astype(str), frame[label]):
                 if pd.notna(v) and str(v).strip() and k not in target:
                     target[k] = _lower_first(str(v)) if lower else str(v)
+                    if target is words:
+                        cells.setdefault(k, str(v))  # a whole cell keeps the label as written
 
         take("regions", "region_id", "name", words)
         take("industries", "industry_id", "label_short", words, lower=True)
@@ -102,8 +103,11 @@ class Labels:
         if "network_nodes" in data and "network" in data["network_nodes"].columns:
             for net in data["network_nodes"]["network"].dropna().unique():
                 words.setdefault(str(net), f"the {str(net).replace('-', ' ')} network")
-        self.words, self.cells = words, {**cells, **words}
-        keys = sorted((k for k in words if re.search(r"[a-z]", k)), key=len, reverse=True)
+        self.words, self.cells = words, {**{k: v for k, v in words.items() if k not in cells}, **cells}
+        regions = set(data["regions"]["region_id"].astype(str)) if "regions" in data else set()
+        # in running text only what cannot be an English word: a region id, or an id with - _ or a digit
+        keys = sorted((k for k in words if re.search(r"[a-z]", k) and (k in regions or re.search(r"[-_0-9]", k))),
+                      key=len, reverse=True)
         self._word_re = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, keys)) + r")(?![\w-])") if keys else None
 
     def _args(self, args: str) -> str:
@@ -140,8 +144,9 @@ class Labels:
 
 # ------------------------------------------------------------------------------------- errata
 
-def erratum_html(errata_id: str, errata: pd.DataFrame | None) -> str:
+def erratum_html(errata_id: str, errata: pd.DataFrame | None, labels: Labels | None = None) -> str:
     """An errata id that unfolds to both values with their lines, which one is used and why."""
+    text = (labels or Labels()).text
     if not errata_id or pd.isna(errata_id):
         return ""
     ids = [e.strip() for e in re.split(r"[;,\s]+", str(errata_id)) if e.strip()]
@@ -157,10 +162,10 @@ def erratum_html(errata_id: str, errata: pd.DataFrame | None) -> str:
         used = {"a": "the first", "b": "the second", "both": "both"}.get(str(r.get("used")), str(r.get("used")))
         out.append(
             f'<details class="erratum" id="erratum-{html.escape(eid.lower())}"><summary>{html.escape(eid)}</summary>'
-            f'<div><b>{html.escape(str(r["topic"]))}</b><br>'
-            f'One value: «{html.escape(str(r["value_a"]))}» (lines {html.escape(str(r["lines_a"]))})<br>'
-            f'Other value: «{html.escape(str(r["value_b"]))}» (lines {html.escape(str(r["lines_b"]))})<br>'
-            f'The analysis uses {html.escape(used)}: {html.escape(str(r["reason"]))}</div></details>')
+            f'<div><b>{html.escape(text(r["topic"]))}</b><br>'
+            f'One value: «{html.escape(text(r["value_a"]))}» (lines {html.escape(str(r["lines_a"]))})<br>'
+            f'Other value: «{html.escape(text(r["value_b"]))}» (lines {html.escape(str(r["lines_b"]))})<br>'
+            f'The analysis uses {html.escape(used)}: {html.escape(text(r["reason"]))}</div></details>')
     return "".join(out)
 
 
@@ -188,7 +193,8 @@ def _widths(shown: pd.DataFrame) -> dict[str, str]:
     lengths = {}
     for col in shown.columns:
         text = shown[col].map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
-        lengths[col] = min(60.0, max(6.0, float(text.str.len().mean() or 0), len(str(col)) * 0.8))
+        longest_word = max((len(w) for w in str(col).split()), default=0) + 1  # a header word never breaks
+        lengths[col] = min(60.0, max(6.0, longest_word, float(text.str.len().mean() or 0), len(str(col)) * 0.6))
     if max(lengths.values(), default=0) < 30:
         return {}
     total = sum(lengths.values())
@@ -229,7 +235,7 @@ def table_html(frame: pd.DataFrame, decimals: dict[str, int] | None = None, capt
         else:
             gt = gt.fmt_number(columns=col, decimals=1)
     for col in (c for c in shown.columns if c in ERRATA_COLUMNS):
-        gt = gt.fmt(columns=col, fns=lambda v: erratum_html(v, errata))
+        gt = gt.fmt(columns=col, fns=lambda v: erratum_html(v, errata, labels))
     widths = _widths(shown)
     if widths:
         gt = gt.cols_width(widths)
