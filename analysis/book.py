@@ -96,6 +96,7 @@ def chapter_files(config: dict | None = None) -> list[str]:
 # ------------------------------------------------------------------------------- chapters from outputs
 
 GT_TITLE = re.compile(r'<tr class="gt_heading">.*?</tr>', re.S)  # the table's own title: Quarto's caption replaces it
+LIST_AFTER_TEXT = re.compile(r"(?m)^((?![ \t]*(?:[-*+]|\d+\.)[ \t]).*\S.*)\n([ \t]*(?:[-*+]|\d+\.)[ \t])")
 MD_SPECIAL = re.compile(r"([\\`*_\[\]<>@#|])")
 
 
@@ -106,6 +107,12 @@ def _text(value) -> str:
 def _escape(text: str) -> str:
     """A caption as Markdown text: nothing in it is read as markup or a citation."""
     return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _pandoc_lists(markdown: str) -> str:
+    """A blank line before a list that follows a paragraph line: Jupyter's Markdown starts a list there,
+    pandoc's only after a blank line (else the items run on as one paragraph)."""
+    return LIST_AFTER_TEXT.sub(r"\1\n\n\2", markdown)
 
 
 def _figure_cell(output, label: str, figures: Path) -> str:
@@ -147,7 +154,7 @@ def _reading_cells(nb, prefix: str, figures: Path) -> tuple[list, list[str]]:
     cells, labels, heading = [], [], ""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            cells.append(nbformat.v4.new_markdown_cell(_pandoc_lists(cell.source)))
             continue
         for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
             data = o.get("data", {})
@@ -158,7 +165,7 @@ def _reading_cells(nb, prefix: str, figures: Path) -> tuple[list, list[str]]:
                 label = f"tbl-{prefix}-{len(labels) + 1:02d}"
                 source = _table_cell(o, label, heading)
             elif "text/markdown" in data:
-                source, label = _text(data["text/markdown"]), None
+                source, label = _pandoc_lists(_text(data["text/markdown"])), None
                 if source.startswith("#"):
                     heading = source.lstrip("#").strip()
             else:

@@ -38,6 +38,7 @@ figure.analysis-figure{margin:1rem 0}figure.analysis-figure img{max-width:100%;h
 figure.analysis-figure figcaption{font-size:.9rem;color:#333;margin-top:.3rem}
 details.long-table>summary,details.erratum>summary{cursor:pointer;color:#2a6fb0}
 details.erratum div{font-size:.85rem;max-width:32rem;white-space:normal}
+details.erratum>summary{white-space:nowrap}.gt_table td.gt_right{white-space:nowrap}
 """
 
 
@@ -250,6 +251,20 @@ def _status(nb) -> str:
     return "no material" if any("hold no material on its" in t for t in texts) else "ok"
 
 
+def _first_text(nb) -> str:
+    """The chapter's first statement under a heading: what a chapter without tested arguments says first."""
+    seen_heading = False
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            text = _source(o.get("data", {}).get("text/markdown", "")).strip()
+            if text.startswith("#"):
+                seen_heading = True
+            elif text and seen_heading:
+                first = text.splitlines()[0].lstrip("-* ").strip()
+                return re.sub(r"\s*\([^()]*lines [^()]*\)\s*$", "", first).rstrip("*")
+    return ""
+
+
 def chapter_summary(outputs_dir: Path, region: str, notebook: str, nb) -> dict:
     """What one chapter found: its arguments tested, contradicted and concluded, its printed numbers recomputed."""
     records = [f for f in _findings(outputs_dir, region) if f.get("notebook") == notebook]
@@ -257,12 +272,13 @@ def chapter_summary(outputs_dir: Path, region: str, notebook: str, nb) -> dict:
     published = pd.Series([f["status"] for f in records if f["id"].startswith("published.")], dtype=object)
     table = _claims_table(outputs_dir, region, notebook)
     conclusions = table.loc[table["kind"].astype(str) == "conclusion", "argument"].astype(str).tolist()
+    arguments = table["argument"].astype(str).tolist()
     title = nb.metadata.get("analysis", {}).get("title") or notebook.replace("-", " ").capitalize()
     return {
         "notebook": notebook, "title": title, "status": _status(nb), "arguments": len(table),
         "tested": len(claims), "supported": sum(f["value"] == 1 for f in claims),
         "contradicted": [f["description"].removeprefix(CLAIM_PREFIX) for f in claims if f["value"] == 0],
-        "conclusions": conclusions,
+        "conclusions": conclusions, "first_argument": arguments[0] if arguments else "", "first_text": _first_text(nb),
         "reproduced": {k: int(v) for k, v in published.value_counts().items()},
         "figures": sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])),
     }
@@ -280,9 +296,13 @@ def _reproduced_sentence(counts: dict[str, int]) -> str:
 
 
 def _tested_sentence(ch: dict) -> str:
-    if not ch["arguments"]:
+    n = ch["arguments"]
+    if not n:
         return ""
-    return (f"{ch['arguments']} arguments of the source; {ch['tested']} tested against the printed numbers: "
+    head = f"{n} {'argument' if n == 1 else 'arguments'} of the source"
+    if not ch["tested"]:
+        return head + ", none testable against printed numbers."
+    return (f"{head}; {ch['tested']} tested against the printed numbers: "
             f"{ch['supported']} supported, {len(ch['contradicted'])} contradicted.")
 
 
@@ -309,7 +329,9 @@ def key_finding(ch: dict) -> str:
         return "Contradicted: " + ch["contradicted"][0]
     if ch["conclusions"]:
         return ch["conclusions"][0]
-    return _reproduced_sentence(ch["reproduced"]) or _tested_sentence(ch)
+    if ch.get("first_argument"):
+        return "The source argues: " + ch["first_argument"]
+    return _reproduced_sentence(ch["reproduced"]) or ch.get("first_text", "")
 
 
 def _shorten(text: str, limit: int = 180) -> str:
@@ -323,7 +345,12 @@ def _cell(entry: dict, ch: dict | None) -> str:
     if ch["status"] != "ok":
         label = "error" if ch["status"] == "error" else "no material in the sources"
         return f'<td class="{ch["status"].replace(" ", "-")}"><a href="{html.escape(anchor)}">{label}</a></td>'
-    tested = f"{ch['supported']} of {ch['tested']} tested arguments hold" if ch["tested"] else "no argument testable"
+    if ch["tested"]:
+        tested = f"{ch['supported']} of {ch['tested']} tested arguments hold"
+    elif ch["arguments"]:
+        tested = f"{ch['arguments']} {'argument' if ch['arguments'] == 1 else 'arguments'}, none testable"
+    else:
+        tested = "case material, no argument recorded"
     finding = key_finding(ch)
     return (f'<td><a href="{html.escape(anchor)}">{html.escape(tested)}</a>'
             f'<div class="finding" title="{html.escape(finding)}">{html.escape(_shorten(finding))}</div></td>')

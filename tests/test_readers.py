@@ -206,3 +206,8 @@ def test_plain_quarto_render_without_a_run_says_which_command_to_run(tmp_path):
     assert proc.returncode == 1
     assert "python3 project.py run" in proc.stderr and "missing" in proc.stderr
     assert (sorted(chapters.rglob("*")) if chapters.exists() else None) == before, "a refused prepare changed the book"
+
+
+def test_a_list_under_a_line_of_text_stays_a_list_in_the_book():
+    assert book._pandoc_lists("**Cluster**\n- one\n- two") == "**Cluster**\n\n- one\n- two"
+    assert book._pandoc_lists("- one\n- two") == "- one\n- two"

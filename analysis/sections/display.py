@@ -94,6 +94,7 @@ class Labels:
         take("industries", "industry_id", "label_short", words, lower=True)
         take("history_events", "event_id", "label", words)
         take("vocabulary", "term_id", "label_en", cells)
+        words.update({k: v for k, v in cells.items() if re.fullmatch(r"[a-z]+[0-9]+", k)})  # size classes: lt10, gt100
         take("survey_items", "item_id", "label_en", cells)
         claims = data.get("claims")
         if claims is not None and {"claim_id", "term_no"} <= set(claims.columns):
@@ -189,12 +190,16 @@ def _as_printed(s: pd.Series) -> bool:
 
 def _widths(shown: pd.DataFrame) -> dict[str, str]:
     """Width per column in proportion to its text (within bounds), so long texts wrap instead of
-    pushing the table off the page."""
+    pushing the table off the page; a number or a header word is never broken."""
     lengths = {}
     for col in shown.columns:
         text = shown[col].map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
-        longest_word = max((len(w) for w in str(col).split()), default=0) + 1  # a header word never breaks
-        lengths[col] = min(60.0, max(6.0, longest_word, float(text.str.len().mean() or 0), len(str(col)) * 0.6))
+        numeric = pd.api.types.is_numeric_dtype(shown[col]) and not pd.api.types.is_bool_dtype(shown[col])
+        size = float(text.str.len().max() or 0) + 2 if numeric else float(text.str.len().mean() or 0)
+        if str(col) in ERRATA_COLUMNS:
+            size = 6.0
+        longest_word = max((len(w) for w in str(col).split()), default=0) + 1
+        lengths[col] = min(60.0, max(5.0, longest_word, size))
     if max(lengths.values(), default=0) < 30:
         return {}
     total = sum(lengths.values())
