@@ -37,7 +37,9 @@ section.key-findings h3{margin:.8rem 0 .2rem}
 figure.analysis-figure{margin:1rem 0}figure.analysis-figure img{max-width:100%;height:auto}
 figure.analysis-figure figcaption{font-size:.9rem;color:#333;margin-top:.3rem}
 details.long-table>summary,details.erratum>summary{cursor:pointer;color:#2a6fb0}
-details.erratum div{font-size:.85rem;max-width:32rem;white-space:normal}
+details.erratum div{font-size:.85rem;white-space:normal}
+details.erratum[open]>div{position:absolute;right:2rem;width:30rem;z-index:10;background:#fff;border:1px solid #bbb;
+padding:.5rem .8rem;box-shadow:0 2px 8px rgba(0,0,0,.2)}
 details.erratum>summary{white-space:nowrap}.gt_table td.gt_right{white-space:nowrap}
 """
 

@@ -195,7 +195,9 @@ def _widths(shown: pd.DataFrame) -> dict[str, str]:
     for col in shown.columns:
         text = shown[col].map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
         numeric = pd.api.types.is_numeric_dtype(shown[col]) and not pd.api.types.is_bool_dtype(shown[col])
-        size = float(text.str.len().max() or 0) + 2 if numeric else float(text.str.len().mean() or 0)
+        words = text.map(lambda t: max((len(w) for w in t.split()), default=0))
+        size = float(text.str.len().max() or 0) + 2 if numeric else \
+            max(float(text.str.len().mean() or 0), min(15.0, float(words.max() or 0) + 1))
         if str(col) in ERRATA_COLUMNS:
             size = 6.0
         longest_word = max((len(w) for w in str(col).split()), default=0) + 1
