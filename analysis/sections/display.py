@@ -93,8 +93,12 @@ class Labels:
         take("regions", "region_id", "name", words)
         take("industries", "industry_id", "label_short", words, lower=True)
         take("history_events", "event_id", "label", words)
-        take("vocabulary", "term_id", "label_en", cells)
-        words.update({k: v for k, v in cells.items() if re.fullmatch(r"[a-z]+[0-9]+", k)})  # size classes: lt10, gt100
+        vocabulary: dict[str, str] = {}
+        take("vocabulary", "term_id", "label_en", vocabulary)
+        for k, v in vocabulary.items():
+            cells.setdefault(k, v)
+            if re.fullmatch(r"[a-z]+[0-9]+", k):  # size classes (lt10, gt100) are codes wherever they stand
+                words.setdefault(k, v)
         take("survey_items", "item_id", "label_en", cells)
         claims = data.get("claims")
         if claims is not None and {"claim_id", "term_no"} <= set(claims.columns):
