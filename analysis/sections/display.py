@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import plots
+from analysis.names import SLUG
 from analysis.reproduce import REF_RE
 
 LONG_TABLE = 15  # rows: about a screen at book width
@@ -28,8 +29,7 @@ NOTABLE = {
 }
 VERBATIM_COLUMNS = ("in the source's words",)  # Norwegian as printed: never relabelled
 ERRATA_COLUMNS = ("errata", "errata_id", "erratum")
-SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
-BARE_REF = re.compile(r"\[([a-z0-9-]+(?:,[^\]]*)?)\]")  # '[education-institutions,local]' after a reference
+BARE_REF = re.compile(r"\[(\w[\w-]*(?:,[^\]]*)?)\]")  # '[education-institutions,local]' after a reference
 SNAKE = re.compile(r"\b([a-z]+(?:_[a-z0-9]+)+)(?:\.([a-z_0-9]+))?\b")
 
 
@@ -59,6 +59,11 @@ def number(value, decimals: int = 0) -> str:
 
 
 # ------------------------------------------------------------------------------------- labels
+
+def _words(s: str) -> str:
+    """A leftover id ('national-context') as words; anything else as it is."""
+    return s.replace("-", " ") if "-" in s and SLUG.match(s) and re.search(r"[a-z]{2}", s) else s
+
 
 def _lower_first(label: str) -> str:
     """'Metal products' -> 'metal products' inside a sentence; 'ICT services' stays."""
@@ -117,7 +122,7 @@ class Labels:
 
     def _args(self, args: str) -> str:
         parts = [a.strip() for a in args.split(",") if a.strip()]
-        return ", ".join(self.cells.get(a, a.replace("-", " ") if SLUG.match(a) else a) for a in parts)
+        return ", ".join(self.cells.get(a, _words(a)) for a in parts)
 
     def _ref(self, m: re.Match) -> str:
         dataset, args, field = m.group(1), m.group(2), m.group(3)
@@ -141,7 +146,7 @@ class Labels:
         if self._word_re is not None:
             s = self._word_re.sub(self._word, s)
         s = SNAKE.sub(lambda m: m.group(1).replace("_", " ") + (f" ({m.group(2).replace('_', ' ')})" if m.group(2) else ""), s)
-        return s.replace("-", " ") if SLUG.match(s) else s
+        return _words(s)
 
     def header(self, column) -> str:
         return str(column).replace("_", " ")
