@@ -113,14 +113,16 @@ def explorer_frame(data: dict[str, pd.DataFrame] | None = None, with_text: bool 
 def explorer_html(frame: pd.DataFrame, table_id: str = "data-explorer") -> str:
     """The interactive table (itables, offline): a search box, a filter per column, 25 rows a page."""
     import itables
-    from itables.shiny import init_itables
+    from itables.javascript import generate_init_offline_itables_html
 
     table = itables.to_html_datatable(
         frame, table_id=table_id, connected=False, maxBytes=0, showIndex=False, pageLength=25,
         lengthMenu=[10, 25, 100, 500], column_filters="header", classes="display compact",
         autoWidth=False, style="table-layout:fixed;width:100%", display_logo_when_loading=False,
         columnDefs=[{"targets": i, "width": w} for i, w in enumerate(WIDTHS)])
-    return init_itables(connected=False) + "\n" + table
+    # what init_notebook_mode(connected=False) displays: the DataTables bundle itables ships, embedded
+    # (itables.shiny.init_itables would also import a helper from the internet)
+    return generate_init_offline_itables_html(itables.options.dt_bundle) + "\n" + table
 
 
 def page_html(frame: pd.DataFrame) -> str:

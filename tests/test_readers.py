@@ -211,3 +211,19 @@ def test_plain_quarto_render_without_a_run_says_which_command_to_run(tmp_path):
 def test_a_list_under_a_line_of_text_stays_a_list_in_the_book():
     assert book._pandoc_lists("**Cluster**\n- one\n- two") == "**Cluster**\n\n- one\n- two"
     assert book._pandoc_lists("- one\n- two") == "- one\n- two"
+
+
+def test_the_explorer_works_offline_and_lists_cited_values():
+    from analysis import data as D
+    from analysis.explorer import explorer_frame, explorer_html
+
+    data = {name: D.load(name) for name in ("regions", "industries", "population", "errata")}
+    frame = explorer_frame(data, with_text=False)
+    population = D.load("population")
+    assert frame["dataset"].nunique() == 1 and len(frame) >= population["population"].notna().sum()
+    assert "Frøya" in set(frame["key"].str.split(" · ").str[0])  # keys with the names a reader knows
+    assert frame["document"].str.len().gt(0).all() and frame["lines"].str.len().gt(0).all()
+    page = explorer_html(frame.head(20))
+    loads = re.findall(r"""(?:src=|<link[^>]*href=|from\s*)['"]?https?://[^'" >]+""", page)
+    assert not loads and "unpkg.com" not in page, f"the explorer loads from the network: {loads[:3]}"
+    assert 'id="data-explorer"' in page
