@@ -1,16 +1,21 @@
 """The Quarto book: chapter list from the region registry, chapters from the executed notebooks.
 
-``prepare()`` copies each executed notebook from ``outputs/`` to ``book/chapters/``
-and gives every figure and table output a cross-reference label and caption
-(Quarto cell options ``#| label: fig-…``), writes the generated appendices
-(errata, data dictionary, verification), and ``_quarto.yml``'s chapter list is
-generated from the registry (``book_config``; a test fails when they drift).
-``render()`` runs ``quarto render`` when Quarto >= 1.5 is on PATH.
+``prepare()`` turns each executed notebook of ``outputs/`` into a chapter in ``book/chapters/``
+made of Markdown cells only: no code, folded or not; each figure an image with one numbered
+caption and a label (``fig-…``), each table a labelled raw-HTML block with its caption
+(``tbl-…``). It writes the generated appendices (verification, errata in id order, the data
+explorer, the data dictionary). ``_quarto.yml``'s chapter list is generated from the registry
+(``book_config``; a test fails when they drift); its pre-render script (``book/pre-render.py``)
+prepares the chapters, so a plain ``quarto render`` works after ``python3 project.py run`` or
+says which command to run first. ``render()`` runs ``quarto render`` when Quarto >= 1.5 is on PATH.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,14 +28,19 @@ import yaml
 from analysis import config
 from analysis import data as D
 from analysis.config import PROJ_ROOT
-from analysis.data.regions import case_regions
+from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
+from analysis.data.regions import all_regions, case_regions
 from analysis.errors import MissingOutputs, QuartoMissing
 from analysis.files import atomic_write_bytes, atomic_write_text
 from analysis.names import slugify
+from analysis.sections.display import Labels
 from analysis.pipeline.notebooks import CROSS_REGION, region_notebooks
 
 QUARTO_YML = PROJ_ROOT / "_quarto.yml"
 MIN_QUARTO = (1, 5)
+# Quarto runs this before every render: it prepares the chapters from outputs/, or says which command to run first
+PRE_RENDER = "book/pre-render.py"
+PREPARED_ENV = "ANALYSIS_BOOK_PREPARED"  # set by render(), which has just prepared the chapters itself
 
 
 def chapter_path(region: str, notebook: str) -> str:
@@ -47,7 +57,7 @@ def book_config() -> dict:
     parts.append({"part": "Across regions", "chapters": [chapter_path(CROSS_REGION, "comparison"),
                                                          chapter_path(CROSS_REGION, "short-cases")]})
     return {
-        "project": {"type": "book", "output-dir": "_book",
+        "project": {"type": "book", "output-dir": "_book", "pre-render": PRE_RENDER,
                     "render": ["index.qmd", "book/*.qmd", "book/chapters/**/*.ipynb"]},
         "book": {
             "title": "Technology towns and regions of Norway",
@@ -55,14 +65,14 @@ def book_config() -> dict:
             "author": "The tech-towns case-study project",
             "date": "2026",
             "chapters": ["index.qmd", "book/sources-and-methods.qmd", *parts],
-            "appendices": ["book/verification.qmd", "book/errata.qmd", "book/data-dictionary.qmd",
-                           "book/references.qmd"],
+            "appendices": ["book/verification.qmd", "book/errata.qmd", "book/explorer.qmd",
+                           "book/data-dictionary.qmd", "book/references.qmd"],
         },
         "bibliography": "book/references.bib",  # rendered with pandoc's default CSL style (Chicago author-date)
-        "execute": {"enabled": False, "freeze": "auto", "error": False},
-        "format": {"html": {"theme": "cosmo", "code-fold": True, "code-summary": "Show the code", "toc": True,
+        "execute": {"enabled": False, "freeze": "auto", "error": False, "echo": False},
+        "format": {"html": {"theme": "cosmo", "css": "book/book.css", "toc": True,
                             "fig-cap-location": "bottom", "tbl-cap-location": "top"},
-                   "pdf": {"documentclass": "scrreprt", "code-fold": True}},
+                   "pdf": {"documentclass": "scrreprt"}},
         "lang": "en",
     }
 
@@ -87,39 +97,93 @@ def chapter_files(config: dict | None = None) -> list[str]:
 
 # ------------------------------------------------------------------------------- chapters from outputs
 
-def _label_cells(nb, prefix: str) -> list[str]:
-    """Add Quarto label/caption options to every code cell with figure or table outputs."""
-    labels = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+GT_TITLE = re.compile(r'<tr class="gt_heading">.*?</tr>', re.S)  # the table's own title: Quarto's caption replaces it
+LIST_AFTER_TEXT = re.compile(r"(?m)^((?![ \t]*(?:[-*+]|\d+\.)[ \t]).*\S.*)\n([ \t]*(?:[-*+]|\d+\.)[ \t])")
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>@#|])")
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _escape(text: str) -> str:
+    """A caption as Markdown text: nothing in it is read as markup or a citation."""
+    return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _pandoc_lists(markdown: str) -> str:
+    """A blank line before a list that follows a paragraph line: Jupyter's Markdown starts a list there,
+    pandoc's only after a blank line (else the items run on as one paragraph)."""
+    return LIST_AFTER_TEXT.sub(r"\1\n\n\2", markdown)
+
+
+def _figure_cell(output, label: str, figures: Path) -> str:
+    """A figure as Markdown: the saved PNG with one numbered caption (what it shows, n, source)."""
+    meta = output.get("metadata", {}).get("analysis", {})
+    name = meta.get("file")
+    if not name or not (figures / name).exists():  # a figure shown without its file: keep the embedded image
+        name = f"{label}.png"
+        atomic_write_bytes(figures / name, base64.b64decode(_text(output["data"]["image/png"])))
+    return f"![{_escape(meta.get('caption') or 'Figure')}](figures/{name}){{#{label}}}"
+
+
+def _table_caption(meta: dict, heading: str) -> str:
+    name = str(meta.get("table", ""))
+    if meta.get("caption"):
+        return meta["caption"]
+    if "--claims-" in name:
+        return "The source's arguments for this chapter, each with its verdict against the printed numbers"
+    if name.endswith("--reproduction"):
+        return "The printed numbers of this chapter, recomputed from the numbers the sources print"
+    return heading or "Table"
+
+
+def _table_cell(output, label: str, heading: str) -> str:
+    """A table as raw HTML in a cross-referenced div: one numbered caption above it."""
+    caption = _table_caption(output.get("metadata", {}).get("analysis", {}), heading)
+    body = GT_TITLE.sub(lambda m: "" if " ".join(html.unescape(re.sub(r"<[^>]+>", " ", m.group(0))).split())
+                        == " ".join(caption.split()) else m.group(0), _text(output["data"]["text/html"]))
+    return f"::: {{#{label}}}\n\n```{{=html}}\n{body}\n```\n\n{_escape(caption)}\n\n:::"
+
+
+def _reading_cells(nb, prefix: str, figures: Path) -> tuple[list, list[str]]:
+    """The chapter as Markdown cells only: the outputs of every code cell in order, no code at all.
+
+    Markdown outputs become Markdown; each figure becomes an image with its own label and caption
+    (so a cell that showed two figures gives two numbered figures, never sub-figures); each table
+    a labelled raw-HTML block whose caption is the table's own, else the heading it stands under.
+    """
+    cells, labels, heading = [], [], ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(_pandoc_lists(cell.source)))
             continue
-        figs = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
-        tabs = [o for o in cell.get("outputs", []) if "text/html" in o.get("data", {}) and "<table" in o["data"]["text/html"]]
-        opts = []
-        if figs:
-            caps = [o.get("metadata", {}).get("analysis", {}).get("caption") or f"Figure {k + 1} of this section"
-                    for k, o in enumerate(figs)]
-            label = f"fig-{prefix}-{i:02d}"
-            opts.append(f"#| label: {label}")
-            if len(figs) == 1:
-                opts.append(f"#| fig-cap: {json.dumps(caps[0], ensure_ascii=False)}")
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = o.get("data", {})
+            if "image/png" in data:
+                label = f"fig-{prefix}-{len(labels) + 1:02d}"
+                source = _figure_cell(o, label, figures)
+            elif "text/html" in data and "<table" in _text(data["text/html"]):
+                label = f"tbl-{prefix}-{len(labels) + 1:02d}"
+                source = _table_cell(o, label, heading)
+            elif "text/markdown" in data:
+                source, label = _pandoc_lists(_text(data["text/markdown"])), None
+                if source.startswith("#"):
+                    heading = source.lstrip("#").strip()
             else:
-                opts.append('#| fig-cap: "Figures of this section"')
-                opts.append(f"#| fig-subcap: {json.dumps(caps, ensure_ascii=False)}")
-            labels.append(label)
-        elif tabs:
-            label = f"tbl-{prefix}-{i:02d}"
-            opts.append(f"#| label: {label}")
-            if len(tabs) == 1:
-                opts.append('#| tbl-cap: "Table of this section (source columns give document, table and lines)"')
-            else:
-                opts.append('#| tbl-cap: "Tables of this section"')
-                opts.append(f"#| tbl-subcap: {json.dumps([f'Table {k + 1}' for k in range(len(tabs))])}")
-            labels.append(label)
-        if opts:
-            src = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|"))
-            cell.source = "\n".join(opts) + "\n" + src
-    return labels
+                continue  # plain-text echoes of a display call: nothing for a reader
+            cells.append(nbformat.v4.new_markdown_cell(source))
+            labels += [label] if label else []
+    return cells, labels
+
+
+def _chapter(nb, prefix: str, figures: Path):
+    out = nbformat.v4.new_notebook()
+    out.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
+    out.cells, labels = _reading_cells(nb, prefix, figures)
+    for i, c in enumerate(out.cells):
+        c.id = f"cell-{i:04d}"
+    return out, labels
 
 
 def prepare(outputs_dir: Path | None = None, book_dir: Path | None = None) -> list[str]:
@@ -131,31 +195,34 @@ def prepare(outputs_dir: Path | None = None, book_dir: Path | None = None) -> li
     outputs_dir = Path(outputs_dir) if outputs_dir is not None else config.outputs_dir()
     book_dir = Path(book_dir) if book_dir is not None else config.book_dir()
     labels: list[str] = []
-    chapters = book_dir / "chapters"
-    if chapters.exists():
-        shutil.rmtree(chapters)
-    for rel in chapter_files():
-        if not rel.startswith("book/chapters/"):
-            continue
-        region, name = rel.split("/")[2], Path(rel).stem
+    wanted = [(rel, rel.split("/")[2], Path(rel).stem) for rel in chapter_files() if rel.startswith("book/chapters/")]
+    for rel, region, name in wanted:  # refuse before anything is removed or written
         src = outputs_dir / region / f"{name}.ipynb"
         if not src.exists():
             raise MissingOutputs(f"{src} is missing: run `python -m analysis run` before building the book")
-        nb = nbformat.read(src, as_version=4)
-        labels += _label_cells(nb, slugify(f"{region}-{name}"))
+    chapters = book_dir / "chapters"
+    if chapters.exists():
+        shutil.rmtree(chapters)
+    for rel, region, name in wanted:
+        src = outputs_dir / region / f"{name}.ipynb"
         dst = book_dir.parent / rel
+        for fig in sorted((outputs_dir / region / "figures").glob("*.png")):
+            if not fig.name.startswith("."):
+                atomic_write_bytes(dst.parent / "figures" / fig.name, fig.read_bytes())
+        nb, found = _chapter(nbformat.read(src, as_version=4), slugify(f"{region}-{name}"), dst.parent / "figures")
+        labels += found
         text = nbformat.writes(nb)
         atomic_write_text(dst, text if text.endswith("\n") else text + "\n")  # as nbformat.write does
-        for fig in sorted((outputs_dir / region / "figures").glob("*")):
-            if fig.is_file() and not fig.name.startswith("."):
-                atomic_write_bytes(dst.parent / "figures" / fig.name, fig.read_bytes())
     write_generated(book_dir, outputs_dir)
     return labels
 
 
-def _md_table(frame: pd.DataFrame) -> str:
+def _md_table(frame: pd.DataFrame, widths: list[int] | None = None) -> str:
+    """A pipe table; ``widths`` (relative, one per column) become the separator's dashes, which pandoc
+    reads as column widths once a row is longer than the page, so long texts wrap in their column."""
     frame = frame.fillna("")
-    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
+    widths = widths or [3] * len(frame.columns)
+    head = "| " + " | ".join(frame.columns) + " |\n|" + "|".join("-" * w for w in widths) + "|\n"
     body = "".join("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |\n"
                    for row in frame.itertuples(index=False))
     return head + body
@@ -176,14 +243,70 @@ def data_dictionary_markdown() -> str:
                          "required": "yes" if cons.get("required") else "", "allowed": allowed,
                          "checked on source lines": "value" if f.get("cited") else ("text" if f.get("verbatim") else ""),
                          "description": f.get("description", "")})
-        out.append(_md_table(pd.DataFrame(rows)))
+        out.append(_md_table(pd.DataFrame(rows), [12, 6, 6, 6, 14, 8, 48]))
     return "\n".join(out)
 
 
+def _errata_number(errata_id: str) -> tuple[int, str]:
+    digits = re.sub(r"\D", "", str(errata_id))
+    return (int(digits) if digits else 0, str(errata_id))
+
+
 def errata_markdown() -> str:
-    e = D.load("errata")
-    cols = ["errata_id", "doc", "topic", "value_a", "lines_a", "value_b", "lines_b", "used", "reason"]
-    return _md_table(e[cols])
+    """Every contradiction inside the sources in id order: both values with their lines, which one is used and why."""
+    data = D.load_all()
+    e, text = data["errata"], Labels(data).text
+    e = e.iloc[sorted(range(len(e)), key=lambda i: _errata_number(e["errata_id"].iloc[i]))]
+    e = e.assign(**{c: e[c].map(text) for c in ("topic", "value_a", "value_b", "reason")})
+    used = {"a": "the first", "b": "the second", "both": "both"}
+    table = pd.DataFrame({
+        "erratum": e["errata_id"].map(lambda x: f"[{x}]{{#erratum-{str(x).lower()}}}"),
+        "document": e["doc"].map(lambda d: DOC_SHORT_NAMES.get(d, d)),
+        "topic": e["topic"],
+        "one value (lines)": e["value_a"].astype(str) + " (lines " + e["lines_a"].astype(str) + ")",
+        "the other value (lines)": e["value_b"].astype(str) + " (lines " + e["lines_b"].astype(str) + ")"
+        + e["b_computed"].map(lambda b: ", computed" if str(b).lower() == "true" else ""),
+        "used": e["used"].map(lambda u: used.get(str(u), str(u))),
+        "why": e["reason"],
+    })
+    return (f"{len(table)} contradictions, in id order.\n\n"
+            + _md_table(table, [7, 8, 13, 16, 16, 7, 33]))
+
+
+def verification_markdown(outputs_dir: Path) -> str:
+    """The verification run as a reader's table: what each finding is, where, and whether it agrees."""
+    path = outputs_dir / "verification" / "verification.json"
+    if not path.exists():
+        return "*No verification run is recorded yet: run `python -m analysis verify`.*\n"
+    run = json.loads(path.read_text(encoding="utf-8"))
+    names = {r.region_id: r.name for r in all_regions()} | {CROSS_REGION: "across regions"}
+    described = {}
+    for ref in sorted(config.reference_dir().glob("findings/*.json")):
+        described |= {(f.get("region"), f["id"]): f.get("description", "") for f in json.loads(ref.read_text())}
+    rows = [r for r in run["rows"] if r["status"] != "ok" or r["published"] is not None]
+    text = Labels(D.load_all()).text
+    counts = pd.Series([r["status"] for r in run["rows"]], dtype=object).value_counts()
+    head = (f"**{len(run['rows'])} findings**: " + ", ".join(f"{v} {k.replace('-', ' ')}" for k, v in counts.items())
+            + f". Shown: the {len(rows)} that reproduce a printed number or do not agree.\n\n")
+    head += "".join(f"- notebook failed: {f}\n" for f in run.get("failures", []))
+    table = pd.DataFrame([{
+        "finding": text(described.get((r["region"], r["finding"])) or r["finding"].split(".", 1)[-1].replace("-", " ")),
+        "region": names.get(r["region"], r["region"]), "printed": r["published"], "recorded": r["recorded"],
+        "reproduced": r["reproduced"], "status": str(r["status"]).replace("-", " "), "note": r["detail"] or "",
+    } for r in rows], columns=["finding", "region", "printed", "recorded", "reproduced", "status", "note"])
+    for col in ("printed", "recorded", "reproduced"):
+        table[col] = table[col].map(lambda v: "" if v is None or pd.isna(v) else f"{float(v):,.6g}")
+    return head + _md_table(table, [40, 10, 7, 7, 7, 10, 19])
+
+
+def explorer_markdown(data: dict[str, pd.DataFrame] | None = None) -> str:
+    """The data explorer as a raw HTML block for the book's appendix."""
+    from analysis.explorer import explorer_frame, explorer_html
+
+    frame = explorer_frame(data)
+    intro = (f"{len(frame):,} cited values and verbatim terms. Type in the search box, or in a column's filter, to "
+             "find any number: the document, the table or section, the cited lines and the source lines that print it.")
+    return f"{intro}\n\n```{{=html}}\n{explorer_html(frame)}\n```\n"
 
 
 def write_generated(book_dir: Path | None = None, outputs_dir: Path | None = None) -> None:
@@ -191,10 +314,8 @@ def write_generated(book_dir: Path | None = None, outputs_dir: Path | None = Non
     outputs_dir = Path(outputs_dir) if outputs_dir is not None else config.outputs_dir()
     atomic_write_text(gen / "data-dictionary.md", data_dictionary_markdown())
     atomic_write_text(gen / "errata.md", errata_markdown())
-    ver = outputs_dir / "verification" / "verification.md"
-    text = ver.read_text(encoding="utf-8") if ver.exists() else (
-        "*No verification run is recorded yet: run `python -m analysis verify`.*\n")
-    atomic_write_text(gen / "verification.md", text)
+    atomic_write_text(gen / "verification.md", verification_markdown(outputs_dir))
+    atomic_write_text(gen / "explorer.md", explorer_markdown())
 
 
 # ------------------------------------------------------------------------------------------ render
@@ -220,10 +341,11 @@ def render(to: str | None = None) -> int:
                             "install it with `conda env create -f environment.yml` (conda-forge brings Quarto)")
     prepare()
     args = ["quarto", "render", str(PROJ_ROOT)]
+    env = {**os.environ, PREPARED_ENV: "1"}
     if to:
         args += ["--to", to]
     elif shutil.which("xelatex") or shutil.which("lualatex") or shutil.which("pdflatex"):
         args += ["--to", "all"]
     else:
         args += ["--to", "html"]
-    return subprocess.run(args, cwd=PROJ_ROOT).returncode
+    return subprocess.run(args, cwd=PROJ_ROOT, env=env).returncode

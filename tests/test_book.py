@@ -20,7 +20,7 @@ def test_quarto_yml_is_a_valid_book_project():
     cfg = yaml.safe_load(book.QUARTO_YML.read_text(encoding="utf-8"))
     assert cfg["project"]["type"] == "book"
     assert cfg["execute"]["enabled"] is False
-    assert cfg["format"]["html"]["code-fold"] is True
+    assert cfg["execute"]["echo"] is False and "code-fold" not in cfg["format"]["html"]  # no code, folded or not
     chapters = cfg["book"]["chapters"]
     assert chapters[0] == "index.qmd"
     parts = [c["part"] for c in chapters if isinstance(c, dict)]

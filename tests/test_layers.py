@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("methods", ("analysis.indicators", "analysis.survey", "analysis.reproduce", "analysis.findings", "analysis.plots")),
     ("sections", ("analysis.sections",)),
     ("pipeline", ("analysis.pipeline",)),
-    ("publishing", ("analysis.report", "analysis.book", "analysis.verify", "analysis.datacheck")),
+    ("publishing", ("analysis.report", "analysis.book", "analysis.verify", "analysis.datacheck", "analysis.explorer")),
     ("cli", ("analysis.cli", "analysis.__main__")),
 ]
 # Private names imported across modules that are not yet replaced by public ones: each entry

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -120,6 +121,73 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _internal_ids() -> re.Pattern:
+    """What a reader must never see: ids of the data (regions with a hyphen, industries, arguments, printed
+    values, events), size-class and group codes, snake_case names and dataset references."""
+    from analysis import data as D
+
+    ids = set()
+    for name, col in (("regions", "region_id"), ("industries", "industry_id"), ("claims", "claim_id"),
+                      ("published_values", "pv_id"), ("history_events", "event_id")):
+        ids |= {i for i in D.load(name)[col].astype(str) if re.search(r"[-_0-9]", i) and re.search(r"[a-z]", i)}
+    words = "|".join(sorted(map(re.escape, ids), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{words}|g[1-7]|lt10|gt100|e_ij\w*)(?![\w-])"
+                      r"|\b[a-z]+_[a-z0-9_]+\b|\b[a-z_]+\[[^\]]+\]")
+
+
+UNFORMATTED = re.compile(r"\d\.\d*(?:0{5,}|9{5,})\d?\b")  # a float as the computer holds it: 21.000000, 2.6999999
+TEXT_JS = """() => { const b = document.body.cloneNode(true);
+  b.querySelectorAll('script, style').forEach(e => e.remove()); return b.textContent; }"""
+
+
+def _check_report_page(page, href: str, leaks: re.Pattern) -> None:
+    images = page.eval_on_selector_all(
+        "img", "els => els.map(e => ({ok: e.complete && e.naturalWidth > 0, caption: "
+               "(e.closest('figure') && e.closest('figure').querySelector('figcaption')) ? "
+               "e.closest('figure').querySelector('figcaption').textContent.trim() : ''}))")
+    assert all(i["ok"] for i in images), f"{href}: {sum(not i['ok'] for i in images)} images did not load"
+    assert all(re.match(r"Figure \d+\. \S", i["caption"]) for i in images), f"{href}: a figure without its caption"
+    body = page.inner_text("body")
+    assert "Traceback" not in body, f"{href} shows a traceback"
+    assert page.query_selector("[data-mime-type='application/vnd.jupyter.stderr']") is None
+    assert page.query_selector("[data-mime-type='application/vnd.jupyter.error']") is None
+    text = page.evaluate(TEXT_JS)  # folded tables too
+    assert not UNFORMATTED.search(text), f"{href}: unformatted number {UNFORMATTED.search(text).group(0)!r}"
+    leak = leaks.search(text)
+    assert leak is None, f"{href}: internal id {leak.group(0)!r} in {text[max(0, leak.start() - 80):leak.end() + 40]!r}"
+    ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids)), f"{href}: duplicate anchors {[i for i, n in Counter(ids).items() if n > 1][:5]}"
+    targets = page.eval_on_selector_all("nav.toc a", "els => els.map(e => e.getAttribute('href').slice(1))")
+    assert targets, f"{href}: no table of contents"
+    missing = page.evaluate("ts => ts.filter(t => !document.getElementById(t))", targets)
+    assert not missing, f"{href}: contents links without a target: {missing[:5]}"
+    assert page.query_selector("section.key-findings") is not None, f"{href}: no key findings"
+
+
+def _check_explorer(page, explorer: Path) -> None:
+    """The explorer loads offline, and its search and column filters narrow the rows."""
+    assert "unpkg.com" not in explorer.read_text(encoding="utf-8"), "the explorer must work offline"
+    page.goto(explorer.as_uri())
+    page.wait_for_selector("table.dataTable tbody tr", timeout=60_000)
+
+    def total() -> int:
+        info = page.inner_text(".dt-info")
+        return int(re.search(r"of ([\d,]+) entries", info).group(1).replace(",", ""))
+
+    everything = total()
+    assert everything > 1000
+    page.fill(".dt-search input", "Simrad")
+    page.wait_for_function(f"() => !document.querySelector('.dt-info').textContent.includes('of {everything:,} entries')")
+    found = total()
+    assert 0 < found < everything
+    rows = page.eval_on_selector_all("table.dataTable tbody tr", "els => els.map(e => e.textContent)")
+    assert rows and all("simrad" in r.lower() for r in rows)
+    page.fill(".dt-search input", "")
+    page.locator("table.dataTable thead input").first.press_sequentially("Population")  # the filters listen to keys
+    page.wait_for_function(f"() => !document.querySelector('.dt-info').textContent.includes('of {everything:,} entries')")
+    assert 0 < total() < everything
+
+
 @pytest.mark.browser
 def test_reports_in_a_headless_browser(reports, executed_outputs):
     exe = _chromium()
@@ -130,6 +198,7 @@ def test_reports_in_a_headless_browser(reports, executed_outputs):
     from playwright.sync_api import sync_playwright
 
     index = reports / "index.html"
+    leaks = _internal_ids()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -137,29 +206,28 @@ def test_reports_in_a_headless_browser(reports, executed_outputs):
         page = browser.new_page()
         page.goto(index.as_uri())
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-        assert len(hrefs) == len(case_regions()) + len(CROSS)
+        reports_linked = sorted({h.split("#")[0] for h in hrefs} - {"explorer.html"})
+        assert len(reports_linked) == len(case_regions()) + len(CROSS)
+        cells = page.eval_on_selector_all("table.overview tbody tr", "els => els.map(e => e.children.length)")
+        assert len(cells) == len(case_regions()) and set(cells) == {1 + len(REGION_NOTEBOOKS)}
         shot_dir = PROJ_ROOT / "outputs"
         shot_dir.mkdir(exist_ok=True)
         page.screenshot(path=str(shot_dir / "report-index-screenshot.png"), full_page=True)
-        for href in hrefs:
+        for href in reports_linked:
             page.goto((reports / href).as_uri())
             page.wait_for_load_state("load")
-            images = page.eval_on_selector_all(
-                "img", "els => els.map(e => ({ok: e.complete && e.naturalWidth > 0, src: e.src.slice(0, 40)}))")
-            name = href.removesuffix(".html")
-            own = executed_outputs / name / "figures"
-            saved = list(own.glob("*.png")) if own.is_dir() else list(
-                (executed_outputs / "cross-region" / "figures").glob(f"{name}--*.png"))
-            # a region whose sources print nothing to draw (Sandefjord's 2012 process report) has no figure
-            assert len(images) >= len(saved) and (images or not saved), f"{href}: {len(images)} images, {len(saved)} saved"
-            broken = [i for i in images if not i["ok"]]
-            assert not broken, f"{href}: {len(broken)} images did not load"
-            body = page.inner_text("body")
-            assert "Traceback" not in body, f"{href} shows a traceback"
-            assert page.query_selector(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']") is None
-            assert page.query_selector("[data-mime-type='application/vnd.jupyter.error']") is None
+            _check_report_page(page, href, leaks)
             if href == "horten.html":
+                page.click("nav.toc a >> nth=3")
+                assert page.evaluate("window.scrollY") > 0, "a contents link did not move the page"
                 page.screenshot(path=str(shot_dir / "report-horten-screenshot.png"))
+        for href in hrefs:  # the index's links into the reports land on a chapter
+            if "#" in href:
+                file, anchor = href.split("#", 1)
+                page.goto(f"{(reports / file).as_uri()}#{anchor}")
+                assert page.evaluate("id => !!document.getElementById(id)", anchor), href
+                break
+        _check_explorer(page, reports / "explorer.html")
         browser.close()
 
 
@@ -185,3 +253,63 @@ def test_a_notebook_run_by_hand_with_its_defaults_leaves_the_pipeline_results_al
     where = tmp_path / "outputs" / "interactive" / ("horten" if name == "history" else "cross-region")
     assert any((where / "figures").glob(f"{name}--*.png"))
     assert sorted(p.name for p in pipeline_result.parent.iterdir()) == ["keep.txt"]
+
+
+def _quarto_or_skip() -> None:
+    version = book.quarto_version()
+    if version is None or version[:2] < book.MIN_QUARTO:
+        pytest.skip(f"Quarto >= {'.'.join(map(str, book.MIN_QUARTO))} is not on PATH "
+                    f"({'none' if version is None else '.'.join(map(str, version))}): the book is not rendered here; "
+                    "everything else is checked without it (install Quarto, e.g. `conda env create -f environment.yml`)")
+
+
+def test_the_book_renders_for_readers(executed_outputs, tmp_path):
+    """A small book (Horten, the comparison, every appendix) rendered by Quarto: no code, one numbered
+    caption per figure and table, no sub-figures, no internal ids, the errata in id order, the explorer."""
+    _quarto_or_skip()
+    project = tmp_path / "project"
+    (project / "book").mkdir(parents=True)
+    shutil.copy(PROJ_ROOT / "index.qmd", project)
+    for f in (PROJ_ROOT / "book").iterdir():
+        if f.is_file():
+            shutil.copy(f, project / "book")
+    book.prepare(outputs_dir=executed_outputs, book_dir=project / "book")
+    cfg = book.book_config()
+    keep = [c for c in cfg["book"]["chapters"] if not isinstance(c, dict) or c["part"] in ("Horten", "Across regions")]
+    cfg["book"]["chapters"] = keep
+    cfg["project"]["render"] = ["index.qmd", "book/*.qmd", "book/chapters/horten/*.ipynb",
+                                "book/chapters/cross-region/comparison.ipynb"]
+    import yaml
+
+    (project / "_quarto.yml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    proc = subprocess.run(["quarto", "render", str(project), "--to", "html"], cwd=project, capture_output=True,
+                          text=True, timeout=1200, env={**os.environ, book.PREPARED_ENV: "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    from bs4 import BeautifulSoup
+
+    leaks = _internal_ids()
+    site = project / "_book"
+    for page in sorted((site / "book" / "chapters").rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        main = soup.find("main")
+        assert not main.select("div.cell pre, .cell-code, details.code-fold"), f"{page.name}: code is visible"
+        for fig in main.select("div.quarto-float[id^=fig-]"):
+            caps = fig.select("figcaption")
+            assert len(caps) == 1 and re.match(r"Figure\s*\d+\.\d+", caps[0].get_text(" ", strip=True)), \
+                f"{page.name} {fig.get('id')}: {len(caps)} captions"
+            assert not re.search(r"^\(a\)", caps[0].get_text(strip=True))
+        for tbl in main.select("div.quarto-float[id^=tbl-]"):
+            assert re.match(r"Table\s*\d+\.\d+", tbl.select_one("figcaption").get_text(" ", strip=True)), tbl.get("id")
+        for tag in main(["script", "style"]):
+            tag.decompose()
+        text = main.get_text(" ")
+        leak = leaks.search(text)
+        assert leak is None, f"{page.name}: internal id {leak.group(0)!r}"
+        assert not UNFORMATTED.search(text), f"{page.name}: {UNFORMATTED.search(text).group(0)}"
+    errata = BeautifulSoup((site / "book" / "errata.html").read_text(encoding="utf-8"), "html.parser")
+    heads = [th.get_text(strip=True) for th in errata.select("main table thead th")]
+    assert {"erratum", "used", "why"} <= set(heads), heads
+    ids = [tr.select("td")[0].get_text(strip=True) for tr in errata.select("main table tbody tr")]
+    assert ids == sorted(ids, key=lambda e: int(e[1:])) and len(ids) > 50
+    explorer = (site / "book" / "explorer.html").read_text(encoding="utf-8")
+    assert 'id="data-explorer"' in explorer and "unpkg.com" not in explorer, "the explorer must work offline"

@@ -12,6 +12,7 @@ whole chapter, :meth:`Chapter.no_material` says so once and names what would fil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
 from analysis.data.regions import Region, case_regions, get_region
 from analysis.reproduce import DataIndex
-from analysis.sections.display import citation, number, say, show_figure, show_table  # noqa: F401 - re-exported for the sections
+from analysis.sections.display import Labels, citation, number, say, show_figure, show_table  # noqa: F401 - re-exported for the sections
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
 TOWNS = ["horten", "kongsberg", "raufoss", "halden"]
@@ -48,6 +49,7 @@ class Chapter:
     findings: Findings
     index: DataIndex = field(init=False, repr=False)
     shown: int = field(default=0, init=False)
+    _labels: Labels | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self.index = DataIndex(self.data)
@@ -61,22 +63,36 @@ class Chapter:
 
     def table(self, frame: pd.DataFrame, name: str, show: bool = True, decimals: dict[str, int] | None = None,
               caption: str | None = None) -> pd.DataFrame:
+        """Save the table (CSV, as computed) and show it for reading: names for ids, numbers formatted,
+        errata unfolded beside their values, a long table summarised with the full list folded."""
         write_table(frame, self.output_dir, self.notebook, name)
         if show:
-            show_table(frame, decimals, caption)
+            show_table(frame, decimals, caption, labels=self.labels, errata=self.data.get("errata"),
+                       name=f"{self.notebook}--{name}")
         return frame
 
+    @property
+    def labels(self) -> Labels:
+        if self._labels is None:
+            self._labels = Labels(self.data)
+        return self._labels
+
     def figure(self, fig, name: str, source, data: pd.DataFrame | None = None, caption: str | None = None) -> None:
-        """Save the figure (PNG + the plotted data as CSV) and show it with its caption."""
+        """Save the figure (PNG + the plotted data as CSV) and show it with its caption: what it shows
+        (the caption given, else the figure's title), n where it plots survey answers, and the source."""
         import matplotlib.pyplot as plt
 
         paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source, data)
         suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
         title = suptitle or next((ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
                                   if ax.get_title(loc="left") or ax.get_title()), "Figure")
-        title = " ".join(title.split())
+        text = " ".join((caption or title).split())  # titles are wrapped for the plot, not for the caption
+        n = data["n"].dropna() if data is not None and "n" in data.columns else pd.Series(dtype=float)
+        if len(n) and not re.search(r"\bn\b", text):
+            lo, hi = int(n.min()), int(n.max())
+            text += f" (n = {lo} firms)" if lo == hi else f" (n = {lo}–{hi} firms per share)"
         src = plots._caption(source) if not isinstance(source, str) or not source.startswith("Source") else source
-        show_figure(paths["png"], f"{caption or title}. {src}.")
+        show_figure(paths["png"], f"{text.rstrip('.')}. {' '.join(src.split())}.")
         plt.close(fig)
 
     def save(self) -> Path:

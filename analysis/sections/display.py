@@ -1,16 +1,36 @@
 """How a section shows its results: Markdown text, tables for reading, saved figures, citations.
 
-Outside a notebook (a test, a script) the same calls print plain text.
+Tables are drawn with great-tables: counts as integers with thousands separators, printed
+numbers at the precision they were printed with, blanks for missing values, text columns
+given the width their text needs, and every internal id replaced by the name a reader knows
+(:class:`Labels`). A table longer than a screen shows its notable rows (contradicted
+arguments, numbers the source contradicts) and keeps the full list in a folded block. An
+errata id in a table unfolds to both printed values, their lines and the reason the analysis
+uses one of them. Outside a notebook (a test, a script) the same calls print plain text.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import plots
+from analysis.names import SLUG
+from analysis.reproduce import REF_RE
 
+LONG_TABLE = 15  # rows: about a screen at book width
+# rows a reader should see first in a long table, by the column that says so
+NOTABLE = {
+    "verdict": lambda s: s.astype(str).str.startswith(("contradicted", "not evaluable")),
+    "status": lambda s: s.isin(["mismatch", "source-inconsistent"]),
+}
+VERBATIM_COLUMNS = ("in the source's words",)  # Norwegian as printed: never relabelled
+ERRATA_COLUMNS = ("errata", "errata_id", "erratum")
+BARE_REF = re.compile(r"\[(\w[\w-]*(?:,[^\]]*)?)\]")  # '[education-institutions,local]' after a reference
+SNAKE = re.compile(r"\b([a-z]+(?:_[a-z0-9]+)+)(?:\.([a-z_0-9]+))?\b")
 
 
 def _in_notebook() -> bool:
@@ -38,34 +58,265 @@ def number(value, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}".replace("-", "−")
 
 
-def show_table(frame: pd.DataFrame, decimals: dict[str, int] | None = None, caption: str | None = None) -> None:
-    """A table for reading: no index, blanks for missing values, counts as integers with thousands
-    separators, other numbers at the decimals given per column (default 1)."""
-    decimals = decimals or {}
-    shown = frame.reset_index(drop=True)
-    fmt = {}
-    for col in shown.columns:
-        if pd.api.types.is_bool_dtype(shown[col]):
-            continue
-        if "year" in str(col).lower() or str(col).lower() in ("rank", "period", "until"):
-            fmt[col] = lambda v: "" if v is None or pd.isna(v) else str(int(v)) if isinstance(v, (int, float)) else str(v)
-        elif pd.api.types.is_integer_dtype(shown[col]):
-            fmt[col] = lambda v: number(v, 0)
-        elif pd.api.types.is_float_dtype(shown[col]):
-            fmt[col] = (lambda d: lambda v: number(v, d))(decimals.get(col, 1))
-    if _in_notebook():
-        from IPython.display import display
+# ------------------------------------------------------------------------------------- labels
 
-        styler = shown.style.hide(axis="index").format(fmt, na_rep="").set_properties(**{"text-align": "left"})
-        if caption:
-            styler = styler.set_caption(caption)
-        display(styler)
-    else:
-        print(shown.to_string(index=False, formatters=fmt))
+def _words(s: str) -> str:
+    """A leftover id ('national-context') as words; anything else as it is."""
+    return s.replace("-", " ") if "-" in s and SLUG.match(s) and re.search(r"[a-z]{2}", s) else s
+
+
+def _lower_first(label: str) -> str:
+    """'Metal products' -> 'metal products' inside a sentence; 'ICT services' stays."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
+
+
+class Labels:
+    """The names a reader knows for the ids the data use, read from the data's label columns.
+
+    Region ids become region names, industry ids ``industries.label_short``, coded terms
+    ``vocabulary.label_en``, survey items ``survey_items.label_en``, claim ids the claim's own
+    words, event ids ``history_events.label``; dataset names and other snake_case names become
+    words. References inside recomputation formulas (``employment[horten,g3,2005]``) are
+    written out as 'employment (Horten, ICT manufacturing, 2005)'.
+    """
+
+    def __init__(self, data: dict[str, pd.DataFrame] | None = None):
+        data = data or {}
+        words: dict[str, str] = {}   # replaced wherever they stand in a text
+        cells: dict[str, str] = {}   # replaced only when they are a whole cell (they look like English)
+
+        def take(name, key, label, target, lower=False):
+            frame = data.get(name)
+            if frame is None or key not in frame.columns or label not in frame.columns:
+                return
+            for k, v in zip(frame[key].astype(str), frame[label]):
+                if pd.notna(v) and str(v).strip() and k not in target:
+                    target[k] = _lower_first(str(v)) if lower else str(v)
+                    if target is words:
+                        cells.setdefault(k, str(v))  # a whole cell keeps the label as written
+
+        take("regions", "region_id", "name", words)
+        take("industries", "industry_id", "label_short", words, lower=True)
+        take("history_events", "event_id", "label", words)
+        vocabulary: dict[str, str] = {}
+        take("vocabulary", "term_id", "label_en", vocabulary)
+        for k, v in vocabulary.items():
+            cells.setdefault(k, v)
+            if re.fullmatch(r"[a-z]+[0-9]+", k):  # size classes (lt10, gt100) are codes wherever they stand
+                words.setdefault(k, v)
+        take("survey_items", "item_id", "label_en", cells)
+        claims = data.get("claims")
+        if claims is not None and {"claim_id", "term_no"} <= set(claims.columns):
+            for cid, quote in zip(claims["claim_id"].astype(str), claims["term_no"]):
+                words.setdefault(cid, f"the argument «{quote}»" if pd.notna(quote) and str(quote).strip()
+                                 else "another argument of the source")
+        if "network_nodes" in data and "network" in data["network_nodes"].columns:
+            for net in data["network_nodes"]["network"].dropna().unique():
+                words.setdefault(str(net), f"the {str(net).replace('-', ' ')} network")
+        self.words, self.cells = words, {**{k: v for k, v in words.items() if k not in cells}, **cells}
+        regions = set(data["regions"]["region_id"].astype(str)) if "regions" in data else set()
+        # in running text only what cannot be an English word: a region id, or an id with - _ or a digit
+        keys = sorted((k for k in words if re.search(r"[a-z]", k) and (k in regions or re.search(r"[-_0-9]", k))),
+                      key=len, reverse=True)
+        self._word_re = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, keys)) + r")(?![\w-])") if keys else None
+
+    def _args(self, args: str) -> str:
+        parts = [a.strip() for a in args.split(",") if a.strip()]
+        return ", ".join(self.cells.get(a, _words(a)) for a in parts)
+
+    def _ref(self, m: re.Match) -> str:
+        dataset, args, field = m.group(1), m.group(2), m.group(3)
+        out = f"{dataset.replace('_', ' ')} ({self._args(args)})"
+        return out + (f" {field.replace('_', ' ')}" if field else "")
+
+    def _word(self, m: re.Match) -> str:
+        label = self.words[m.group(1)]
+        return "the" + label[3:] if m.start() > 0 and label.startswith("The ") else label
+
+    def text(self, value) -> str:
+        """A free text with every id in it replaced by its name."""
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return ""
+        s = str(value)
+        whole = self.cells.get(s.strip())
+        if whole is not None:
+            return whole
+        s = REF_RE.sub(self._ref, s)
+        s = BARE_REF.sub(lambda m: f"({self._args(m.group(1))})", s)
+        if self._word_re is not None:
+            s = self._word_re.sub(self._word, s)
+        s = SNAKE.sub(lambda m: m.group(1).replace("_", " ") + (f" ({m.group(2).replace('_', ' ')})" if m.group(2) else ""), s)
+        return _words(s)
+
+    def header(self, column) -> str:
+        return str(column).replace("_", " ")
+
+
+# ------------------------------------------------------------------------------------- errata
+
+def erratum_html(errata_id: str, errata: pd.DataFrame | None, labels: Labels | None = None) -> str:
+    """An errata id that unfolds to both values with their lines, which one is used and why."""
+    text = (labels or Labels()).text
+    if not errata_id or pd.isna(errata_id):
+        return ""
+    ids = [e.strip() for e in re.split(r"[;,\s]+", str(errata_id)) if e.strip()]
+    if errata is None or errata.empty:
+        return html.escape(", ".join(ids))
+    out = []
+    for eid in ids:
+        hit = errata[errata["errata_id"] == eid]
+        if hit.empty:
+            out.append(html.escape(eid))
+            continue
+        r = hit.iloc[0]
+        used = {"a": "the first", "b": "the second", "both": "both"}.get(str(r.get("used")), str(r.get("used")))
+        out.append(
+            f'<details class="erratum" id="erratum-{html.escape(eid.lower())}"><summary>{html.escape(eid)}</summary>'
+            f'<div><b>{html.escape(text(r["topic"]))}</b><br>'
+            f'One value: «{html.escape(text(r["value_a"]))}» (lines {html.escape(str(r["lines_a"]))})<br>'
+            f'Other value: «{html.escape(text(r["value_b"]))}» (lines {html.escape(str(r["lines_b"]))})<br>'
+            f'The analysis uses {html.escape(used)}: {html.escape(text(r["reason"]))}</div></details>')
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------------- tables
+
+def _is_yearlike(col) -> bool:
+    c = str(col).lower()
+    return "year" in c or c in ("rank", "period", "until", "established")
+
+
+def _integral(s: pd.Series) -> bool:
+    v = pd.to_numeric(s, errors="coerce").dropna()
+    return not v.empty and bool(((v - v.round()).abs() < 1e-9).all())
+
+
+def _as_printed(s: pd.Series) -> bool:
+    """Numbers with at most two decimals, i.e. numbers as a source prints them."""
+    v = pd.to_numeric(s, errors="coerce").dropna()
+    return not v.empty and bool(((v * 100 - (v * 100).round()).abs() < 1e-6).all())
+
+
+def _widths(shown: pd.DataFrame) -> dict[str, str]:
+    """Width per column in proportion to its text (within bounds), so long texts wrap instead of
+    pushing the table off the page; a number or a header word is never broken."""
+    lengths = {}
+    for col in shown.columns:
+        text = shown[col].map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+        numeric = pd.api.types.is_numeric_dtype(shown[col]) and not pd.api.types.is_bool_dtype(shown[col])
+        words = text.map(lambda t: max((len(w) for w in t.split()), default=0))
+        size = float(text.str.len().max() or 0) + 2 if numeric else \
+            max(float(text.str.len().mean() or 0), min(15.0, float(words.max() or 0) + 1))
+        if str(col) in ERRATA_COLUMNS:
+            size = 6.0
+        longest_word = max((len(w) for w in str(col).split()), default=0) + 1
+        lengths[col] = min(60.0, max(5.0, longest_word, size))
+    if max(lengths.values(), default=0) < 30:
+        return {}
+    total = sum(lengths.values())
+    return {col: f"{100 * n / total:.0f}%" for col, n in lengths.items()}
+
+
+def _prepared(frame: pd.DataFrame, labels: Labels | None) -> pd.DataFrame:
+    """Index dropped, ids in text columns replaced by names, headers without underscores."""
+    shown = frame.reset_index(drop=True).copy()
+    labels = labels or Labels()
+    for col in shown.columns:
+        if shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
+            if str(col) not in VERBATIM_COLUMNS and str(col) not in ERRATA_COLUMNS:
+                shown[col] = shown[col].map(labels.text)
+    return shown.rename(columns={c: labels.header(c) for c in shown.columns})
+
+
+def table_html(frame: pd.DataFrame, decimals: dict[str, int] | None = None, caption: str | None = None,
+               labels: Labels | None = None, errata: pd.DataFrame | None = None, table_id: str = "table") -> str:
+    """One static table as HTML (great-tables), formatted for reading."""
+    from great_tables import GT
+
+    decimals = {(labels or Labels()).header(k): v for k, v in (decimals or {}).items()}
+    shown = _prepared(frame, labels)
+    gt = GT(shown, id=re.sub(r"[^A-Za-z0-9_-]", "-", table_id))
+    for col in shown.columns:
+        s = shown[col]
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        if _is_yearlike(col) and _integral(s):
+            gt = gt.fmt_integer(columns=col, use_seps=False)
+        elif col in decimals:
+            gt = gt.fmt_number(columns=col, decimals=decimals[col])
+        elif _integral(s):
+            gt = gt.fmt_integer(columns=col)
+        elif _as_printed(s):
+            gt = gt.fmt_number(columns=col, decimals=2, drop_trailing_zeros=True)
+        else:
+            gt = gt.fmt_number(columns=col, decimals=1)
+    for col in (c for c in shown.columns if c in ERRATA_COLUMNS):
+        gt = gt.fmt(columns=col, fns=lambda v: erratum_html(v, errata, labels))
+    widths = _widths(shown)
+    if widths:
+        gt = gt.cols_width(widths)
+    gt = gt.sub_missing(missing_text="").tab_options(
+        table_width="100%" if widths else None, table_font_size="14px", quarto_disable_processing=True,
+        column_labels_font_weight="bold", data_row_padding="4px")
+    if caption:
+        gt = gt.tab_header(title=caption)
+    return gt.as_raw_html()
+
+
+def _notable(frame: pd.DataFrame) -> pd.DataFrame:
+    for col, rule in NOTABLE.items():
+        if col in frame.columns:
+            return frame[rule(frame[col]).fillna(False).astype(bool)]
+    return frame.iloc[0:0]
+
+
+def _summary(frame: pd.DataFrame, labels: Labels | None) -> pd.DataFrame | None:
+    """A wide count table (kind by verdict) for a long table of judged arguments."""
+    if "verdict" in frame.columns and "kind" in frame.columns:
+        verdict = frame["verdict"].astype(str).str.replace(r" \(.*", "", regex=True)
+        counts = pd.crosstab(frame["kind"].map((labels or Labels()).text), verdict)
+        counts.columns.name = None
+        return counts.reset_index().rename(columns={"kind": "kind of argument"})
+    return None
+
+
+def long_table_html(frame: pd.DataFrame, decimals=None, caption=None, labels=None, errata=None,
+                    table_id: str = "table") -> str:
+    """A long table: its summary and notable rows in view, the full list folded below them."""
+    parts = []
+    summary = _summary(frame, labels)
+    if summary is not None:
+        parts.append(table_html(summary, caption="Arguments by kind and verdict", table_id=f"{table_id}-summary"))
+    notable = _notable(frame)
+    if not notable.empty:
+        parts.append(table_html(notable, decimals, f"{len(notable)} of {len(frame)} rows to note", labels, errata,
+                                f"{table_id}-notable"))
+    elif summary is None:
+        parts.append(table_html(frame.head(10), decimals, caption, labels, errata, f"{table_id}-head"))
+        caption = None
+    full = table_html(frame, decimals, caption, labels, errata, table_id)
+    what = "all" if summary is not None or not notable.empty else "the other"
+    count = len(frame) if what == "all" else len(frame) - 10
+    parts.append(f'<details class="long-table"><summary>Show {what} {count} rows'
+                 f'{": " + html.escape(caption) if caption else ""}</summary>\n{full}\n</details>')
+    return "\n".join(parts)
+
+
+def show_table(frame: pd.DataFrame, decimals: dict[str, int] | None = None, caption: str | None = None,
+               labels: Labels | None = None, errata: pd.DataFrame | None = None, name: str = "table") -> None:
+    """A table for reading (see the module docstring); plain text outside a notebook."""
+    if not _in_notebook():
+        print(_prepared(frame, labels).to_string(index=False))
+        return
+    from IPython.display import HTML, display
+
+    make = long_table_html if len(frame) > LONG_TABLE else table_html
+    body = make(frame, decimals, caption, labels, errata, table_id=f"tbl-{name}")
+    display(HTML(body), metadata={"analysis": {"table": name, "caption": caption or "", "rows": len(frame)}})
 
 
 def show_figure(png: Path, caption: str) -> None:
-    """Show the saved PNG where it belongs in the text, with its caption for the book.
+    """Show the saved PNG where it belongs in the text, with its caption for the book and reports.
 
     Showing the file (not the live figure) keeps the notebook independent of the kernel's
     matplotlib integration and guarantees the reader sees exactly the published figure.
@@ -73,14 +324,19 @@ def show_figure(png: Path, caption: str) -> None:
     if _in_notebook():
         from IPython.display import Image, display
 
-        display(Image(data=Path(png).read_bytes(), format="png"), metadata={"analysis": {"caption": caption}})
+        display(Image(data=Path(png).read_bytes(), format="png"),
+                metadata={"analysis": {"caption": caption, "file": Path(png).name}})
+
+
+def _natural(text: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
 def citation(rows: pd.DataFrame) -> str:
-    """'Source: NIBR-rapport 2005:11, Tabell 4.1, Tabell v.3' for the rows shown."""
+    """'Source: NIBR-rapport 2005:11, Tabell 4.1, Tabell v.3' for the rows shown, each locator once."""
     pairs = rows[["doc", "source"]].drop_duplicates()
-    by_doc: dict[str, list[str]] = {}
+    by_doc: dict[str, set[str]] = {}
     for doc, src in pairs.itertuples(index=False):
-        by_doc.setdefault(doc, []).append(src)
-    parts = [plots.source_caption(doc, ", ".join(sorted(set(srcs)))) for doc, srcs in sorted(by_doc.items())]
+        by_doc.setdefault(doc, set()).update(p.strip() for p in re.split(r"[;,]", str(src)) if p.strip())
+    parts = [plots.source_caption(doc, ", ".join(sorted(srcs, key=_natural))) for doc, srcs in sorted(by_doc.items())]
     return "; ".join(p if i == 0 else p.removeprefix("Source: ") for i, p in enumerate(parts))

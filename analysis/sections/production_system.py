@@ -300,7 +300,8 @@ def supplier_locations(case: Case) -> pd.DataFrame:
             case.figure(fig, f"{subject}-locations-{source.lower().replace(' ', '-').replace('.', '-').replace('§', 's')}",
                         citation(g), g[["type", "location_name", "value", "unit", "n"]])
         else:
-            case.table(g[["type", "location_name", "value", "unit", "n", "source"]], f"{subject}-locations")
+            case.table(g[["type", "location_name", "value", "unit", "n", "source"]].rename(columns={"location_name": "location"}),
+                       f"{subject}-locations")
     return loc
 
 

@@ -133,5 +133,5 @@ def reproduce_published(chapter: Chapter) -> pd.DataFrame:
         counts = table["status"].value_counts().to_dict()
         chapter.say("The numbers this chapter's sources print and derive (changes, shares, totals, rates), recomputed "
                     "from the numbers they print: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + ".")
-        chapter.table(table, "reproduction", decimals={"printed": 1, "recomputed": 2})
+        chapter.table(table, "reproduction", decimals={"recomputed": 2})
     return table
