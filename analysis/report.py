@@ -220,10 +220,22 @@ def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None,
     if not jobs:
         raise MissingOutputs(f"no executed notebooks under {outputs_dir}: run `python -m analysis run` first")
     has_explorer = explorer and write_explorer(html_dir / "explorer.html") is not None
+    before = _listed(html_dir)
     entries = [_write_report(*job[:3], outputs_dir, html_dir, job[3], has_explorer) for job in jobs]
     atomic_write_text(html_dir / "index.html", index_html(entries, has_explorer))
     atomic_write_text(html_dir / "reports.json", json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    for stale in before - {e["file"] for e in entries}:  # a report of an earlier run whose notebooks are gone
+        (html_dir / stale).unlink(missing_ok=True)
     return entries
+
+
+def _listed(html_dir: Path) -> set[str]:
+    """The report files the previous ``reports.json`` lists (only those are ever removed)."""
+    path = html_dir / "reports.json"
+    try:
+        return {e["file"] for e in json.loads(path.read_text(encoding="utf-8")) if "/" not in e["file"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
 
 
 # ------------------------------------------------------------------------------ key findings
@@ -262,8 +274,12 @@ def _first_text(nb) -> str:
             if text.startswith("#"):
                 seen_heading = True
             elif text and seen_heading:
-                first = text.splitlines()[0].lstrip("-* ").strip()
-                return re.sub(r"\s*\([^()]*lines [^()]*\)\s*$", "", first).rstrip("*")
+                # the first line that says something: not a sub-heading, nor a bold label over a list ('**Strategy**')
+                said = [ln for ln in text.splitlines() if ln.strip() and not re.fullmatch(r"\s*(#+ .*|\*\*[^*]+\*\*:?)\s*", ln)]
+                if not said:
+                    continue
+                first = said[0].lstrip("-* ").strip()
+                return re.sub(r"\s*\([^()]*lines? [^()]*\)\s*$", "", first).rstrip("*")
     return ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import os
 import re
 import subprocess
@@ -154,6 +155,17 @@ def test_a_report_has_contents_unique_anchors_captions_and_key_findings(outputs)
     assert entries[0]["chapters"][0]["contradicted"] == ["It grew."]
 
 
+def test_a_report_whose_notebooks_are_gone_is_removed_and_nothing_else(outputs):
+    report.build_reports(outputs_dir=outputs, explorer=False)
+    html = outputs / "html"
+    shutil.copytree(outputs / "horten", outputs / "kongsberg")
+    report.build_reports(outputs_dir=outputs, explorer=False)
+    (html / "notes.html").write_text("a reader's own file")
+    shutil.rmtree(outputs / "kongsberg")
+    report.build_reports(outputs_dir=outputs, explorer=False)
+    assert sorted(p.name for p in html.glob("*.html")) == ["horten.html", "index.html", "notes.html"]
+
+
 def test_the_index_gives_regions_by_chapters_with_a_key_finding(outputs):
     report.build_reports(outputs_dir=outputs, explorer=False)
     soup = BeautifulSoup((outputs / "html" / "index.html").read_text(encoding="utf-8"), "html.parser")
@@ -227,3 +239,13 @@ def test_the_explorer_works_offline_and_lists_cited_values():
     loads = re.findall(r"""(?:src=|<link[^>]*href=|from\s*)['"]?https?://[^'" >]+""", page)
     assert not loads and "unpkg.com" not in page, f"the explorer loads from the network: {loads[:3]}"
     assert 'id="data-explorer"' in page
+
+
+def test_a_folded_list_stays_inside_its_fold():
+    from analysis.sections.display import fold_html
+
+    soup = BeautifulSoup(fold_html("Arguments (2)", "- one (*ord*; §4, line 3)\n- two & more"), "html.parser")
+    details = soup.find("details")
+    assert details.summary.get_text() == "Arguments (2)"
+    assert [li.get_text() for li in details.select("ul > li")] == ["one (ord; §4, line 3)", "two & more"]
+    assert details.find("em").get_text() == "ord"

@@ -148,7 +148,7 @@ def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
     assert "The source makes 3 arguments in this chapter" in said
     assert "2 of them can be tested against the printed numbers: **1 supported, 1 contradicted**" in said
     assert said.index("**contradicted**: ICT services shrank.") < said.index("**supported**: ICT manufacturing shrank.")
-    assert "<details><summary>Arguments the printed numbers cannot test (1)</summary>" in said
+    assert "Arguments the printed numbers cannot test (1)\n- Firms cooperate locally." in said
     assert claims.verdict_sentence(case, "production-system") == (
         "Of the chapter's 2 arguments that the printed numbers can test, 1 holds; the numbers contradict "
         "“ICT services shrank” (§4.3, line 3201).")

@@ -15,10 +15,11 @@ from analysis.files import atomic_write_text
 
 # Every library that can change a finding, a table, a figure or an executed notebook:
 # computation (pandas, numpy, scipy, statsmodels), validation and typing of the data
-# (frictionless), drawing and image encoding (matplotlib, seaborn, pillow), and how a
-# notebook is executed and stored (papermill, nbclient, nbformat, ipykernel, ipython).
-KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "frictionless", "matplotlib", "seaborn", "pillow",
-                "papermill", "nbclient", "nbformat", "ipykernel", "ipython")
+# (frictionless), drawing, graph layout and image encoding (matplotlib, seaborn, networkx, pillow),
+# the tables and folded text a notebook shows (great-tables, markdown-it-py), and how a notebook
+# is executed and stored (papermill, nbclient, nbformat, ipykernel, ipython).
+KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "frictionless", "matplotlib", "seaborn", "networkx",
+                "pillow", "great-tables", "markdown-it-py", "papermill", "nbclient", "nbformat", "ipykernel", "ipython")
 
 
 def package_versions() -> dict[str, str | None]:

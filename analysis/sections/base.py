@@ -24,7 +24,7 @@ from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
 from analysis.data.regions import Region, case_regions, get_region
 from analysis.reproduce import DataIndex
-from analysis.sections.display import Labels, citation, number, say, show_figure, show_table  # noqa: F401 - re-exported for the sections
+from analysis.sections.display import Labels, citation, fold, number, say, show_figure, show_table  # noqa: F401 - re-exported for the sections
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
 TOWNS = ["horten", "kongsberg", "raufoss", "halden"]
@@ -56,6 +56,10 @@ class Chapter:
 
     def say(self, text: str) -> None:
         say(text)
+
+    def fold(self, summary: str, text: str) -> None:
+        """Markdown shown folded under a summary line (a long list a reader opens if they want it)."""
+        fold(summary, text)
 
     def heading(self, text: str, level: int = 2) -> None:
         self.shown += 1

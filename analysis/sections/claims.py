@@ -79,7 +79,7 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
     if not rest.empty:
         items = "\n".join(f"- {r['claim']} (*{r['term_no']}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"
                           for r in rest.to_dict("records"))
-        chapter.say(f"<details><summary>Arguments the printed numbers cannot test ({len(rest)})</summary>\n\n{items}\n\n</details>")
+        chapter.fold(f"Arguments the printed numbers cannot test ({len(rest)})", items)
     table = pd.DataFrame({"argument": cl["claim"], "kind": cl["kind"].map(lambda k: _kind(chapter, k)),
                           "in the source's words": cl["term_no"], "verdict": cl["verdict"],
                           "why not testable": cl["untestable"].fillna(""), "source": cl["source"], "lines": cl["lines"]})

@@ -51,6 +51,25 @@ def say(text: str) -> None:
         print(text)
 
 
+def fold(summary: str, text: str) -> None:
+    """A folded block: the summary line shown, the Markdown ``text`` under it opened on a click. Rendered to
+    HTML here (CommonMark), since Markdown inside an HTML block does not survive every renderer."""
+    if not _in_notebook():
+        print(f"{summary}\n{text}")
+        return
+    from IPython.display import HTML, display
+
+    display(HTML(fold_html(summary, text)))
+
+
+def fold_html(summary: str, text: str) -> str:
+    """``<details>`` with the summary and the Markdown text rendered inside it."""
+    from markdown_it import MarkdownIt
+
+    return f'<details class="folded"><summary>{html.escape(summary)}</summary>\n{MarkdownIt("commonmark").render(text)}</details>'
+
+
+
 def number(value, decimals: int = 0) -> str:
     """A number for prose and tables: thousands separated, fixed decimals, '–' for missing."""
     if value is None or pd.isna(value):
