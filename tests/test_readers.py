@@ -249,3 +249,13 @@ def test_a_folded_list_stays_inside_its_fold():
     assert details.summary.get_text() == "Arguments (2)"
     assert [li.get_text() for li in details.select("ul > li")] == ["one (ord; §4, line 3)", "two & more"]
     assert details.find("em").get_text() == "ord"
+
+
+def test_a_column_of_short_labels_beside_long_texts_keeps_its_words_whole():
+    from analysis.sections.display import TABLE_CHARACTERS, _widths
+
+    long = "a long argument of the report that runs over several lines of the table " * 3
+    frame = pd.DataFrame({"aspect": ["production system", "policy needs"], **{t: [long, long] for t in "ABCD"}})
+    widths = {c: float(w.rstrip("%")) for c, w in _widths(frame).items()}
+    assert widths["aspect"] / 100 * TABLE_CHARACTERS >= len("production") + 2
+    assert abs(sum(widths.values()) - 100) <= 2

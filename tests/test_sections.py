@@ -124,8 +124,8 @@ def test_reproduce_published_checks_counts_exactly_and_says_which_rule_decided(t
     assert "1 match, 1 mismatch" in _said(capsys)
 
 
-def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
-    rows = pd.DataFrame([
+def _claim_rows() -> pd.DataFrame:
+    return pd.DataFrame([
         {"claim_id": "testtown-ict-shrinks", "region_id": "testtown", "section": "production-system",
          "kind": "production-system", "subkind": None, "claim": "ICT manufacturing shrank.", "term_no": "nedgang",
          "report_verdict": None, "evidence": None, "untestable": None, "doc": "nibr-2005-11", "source": "§4.3",
@@ -139,7 +139,10 @@ def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
          "report_verdict": None, "evidence": None, "test": None, "untestable": "interview evidence",
          "doc": "nibr-2005-11", "source": "§4.3", "lines": "3202"},
     ])
-    case = _case(tmp_path, claims=rows)
+
+
+def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
+    case = _case(tmp_path, claims=_claim_rows())
     cl = claims.synthesis(case, "production-system")
     assert dict(zip(cl["claim_id"], cl["verdict"])) == {"testtown-ict-shrinks": "supported",
                                                          "testtown-services-shrink": "contradicted",
@@ -154,6 +157,15 @@ def test_synthesis_tests_the_claims_against_the_data(tmp_path, capsys):
         "“ICT services shrank” (§4.3, line 3201).")
     assert {r["id"]: r["value"] for r in case.findings.records()} == {"claim.testtown-ict-shrinks": 1.0,
                                                                        "claim.testtown-services-shrink": 0.0}
+
+
+def test_many_tested_arguments_keep_the_contradictions_in_view_and_fold_the_rest(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(claims, "SHOWN_INLINE", 1)
+    claims.synthesis(_case(tmp_path, claims=_claim_rows()), "production-system")
+    said = _said(capsys)
+    assert "- **contradicted**: ICT services shrank." in said
+    assert said.index("ICT services shrank.") < said.index("Arguments the printed numbers bear out (1)\n- **supported**: "
+                                                           "ICT manufacturing shrank.")
 
 
 def test_a_chapter_without_material_says_so_once(tmp_path, capsys):

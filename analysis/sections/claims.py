@@ -10,6 +10,7 @@ from analysis.reproduce import NotComputable, evaluate_test
 from analysis.sections.base import Case, Chapter, cite
 
 VERDICTS = {True: "supported", False: "contradicted"}
+SHOWN_INLINE = 6  # tested arguments listed in full; beyond that the supported ones are folded
 
 
 
@@ -72,9 +73,15 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
     chapter.say(f"The source makes {len(cl)} argument{'s' if len(cl) != 1 else ''} in this chapter: {kinds}. {tested_text}")
     tested = cl[cl["verdict"].isin(VERDICTS.values())]
     if not tested.empty:
-        lines = [f"- **{r['verdict']}**: {r['claim']} (*{r['term_no']}*; {_cite(r)})" for r in
-                 tested.sort_values("verdict", key=lambda s: s.map({"contradicted": 0, "supported": 1})).to_dict("records")]
-        chapter.say("\n".join(lines))
+        def listed(rows: pd.DataFrame) -> str:
+            return "\n".join(f"- **{r['verdict']}**: {r['claim']} (*{r['term_no']}*; {_cite(r)})" for r in rows.to_dict("records"))
+        wrong, held = tested[tested["verdict"] == "contradicted"], tested[tested["verdict"] == "supported"]
+        if len(tested) <= SHOWN_INLINE:
+            chapter.say(listed(pd.concat([wrong, held])))
+        else:  # a long list would stand between the reader and the evidence: the contradictions stay in view
+            if not wrong.empty:
+                chapter.say(listed(wrong))
+            chapter.fold(f"Arguments the printed numbers bear out ({len(held)})", listed(held))
     rest = cl[~cl["verdict"].isin(VERDICTS.values())]
     if not rest.empty:
         items = "\n".join(f"- {r['claim']} (*{r['term_no']}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"

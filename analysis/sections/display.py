@@ -22,6 +22,7 @@ from analysis.names import SLUG
 from analysis.reproduce import REF_RE
 
 LONG_TABLE = 15  # rows: about a screen at book width
+TABLE_CHARACTERS = 100  # characters of table text across the full width of a book page or report
 # rows a reader should see first in a long table, by the column that says so
 NOTABLE = {
     "verdict": lambda s: s.astype(str).str.startswith(("contradicted", "not evaluable")),
@@ -219,7 +220,7 @@ def _as_printed(s: pd.Series) -> bool:
 def _widths(shown: pd.DataFrame) -> dict[str, str]:
     """Width per column in proportion to its text (within bounds), so long texts wrap instead of
     pushing the table off the page; a number or a header word is never broken."""
-    lengths = {}
+    lengths, floors = {}, {}
     for col in shown.columns:
         text = shown[col].map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
         numeric = pd.api.types.is_numeric_dtype(shown[col]) and not pd.api.types.is_bool_dtype(shown[col])
@@ -230,10 +231,18 @@ def _widths(shown: pd.DataFrame) -> dict[str, str]:
             size = 6.0
         longest_word = max((len(w) for w in str(col).split()), default=0) + 1
         lengths[col] = min(60.0, max(5.0, longest_word, size))
+        # the share of the table's width below which a column would break its longest word
+        floors[col] = (max(longest_word, min(15.0, float(words.max() or 0))) + 3) / TABLE_CHARACTERS
     if max(lengths.values(), default=0) < 30:
         return {}
     total = sum(lengths.values())
-    return {col: f"{100 * n / total:.0f}%" for col, n in lengths.items()}
+    shares = {col: max(n / total, floors[col]) for col, n in lengths.items()}
+    over = sum(shares.values()) - 1.0
+    if over > 0:  # taken from the columns that have room above their floor, in proportion to that room
+        room = {col: shares[col] - floors[col] for col in shares}
+        spare = sum(room.values()) or 1.0
+        shares = {col: shares[col] - over * room[col] / spare for col in shares}
+    return {col: f"{100 * v:.0f}%" for col, v in shares.items()}
 
 
 def _prepared(frame: pd.DataFrame, labels: Labels | None) -> pd.DataFrame:
