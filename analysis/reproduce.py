@@ -30,6 +30,9 @@ One rounding rule and one status vocabulary (:func:`judge`, :data:`STATUSES`):
   (firms in 2005 - established + closed) lies in it.
 * A printed value that the exact recomputation contradicts is ``source-inconsistent`` when the
   errata record the contradiction (with both values), otherwise ``mismatch``.
+
+One module, because the expression language, its lookups and the rounding rule are one job: a
+status is only as honest as the evaluation that produced it, and both must change together.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ Pieces:
   directory that shadows the registered one; the notebook metadata keeps the name
   ``tech-towns`` whichever kernel ran it).
 - :func:`install_kernelspec`: ``python -m analysis setup-kernel`` for JupyterLab users.
+
+One module because the template, the kernel manager that asks it for children and the fallback
+to a stock kernel are one mechanism: their invariants (docs/forked-kernels.md) hold only together.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The production-system notebook: industries and their growth against the rest of the country,
 specialisation, shift-share, firm sizes, the largest firms, suppliers and markets, value chains and
 firm dynamics (NIBR-rapport 2005:11, the sections "Produksjonsmiljø og -system" of ch. 4-7 and the
-appendix tables v.2-v.6); for the other regions, what their sources hold.
+appendix tables v.2-v.6); for the other regions, what their sources hold. One module because it
+is one notebook's chapter, read from top to bottom in the order the chapter argues; each section
+function is short and stands alone.
 """
 
 from __future__ import annotations
