@@ -24,7 +24,9 @@ from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
 from analysis.data.regions import Region, case_regions, get_region
 from analysis.reproduce import DataIndex
-from analysis.sections.display import Labels, citation, fold, number, say, show_figure, show_table  # noqa: F401 - re-exported for the sections
+from analysis.sections.display import (  # noqa: F401 - re-exported for the sections
+    Labels, as_printed, citation, fold, number, say, show_figure, show_table,
+)
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
 TOWNS = ["horten", "kongsberg", "raufoss", "halden"]

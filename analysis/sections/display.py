@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis import plots
 from analysis.names import SLUG
+from analysis.numerals import as_printed, number  # noqa: F401 - the sections' number formatter
 from analysis.reproduce import REF_RE
 
 LONG_TABLE = 15  # rows: about a screen at book width
@@ -69,13 +70,6 @@ def fold_html(summary: str, text: str) -> str:
 
     return f'<details class="folded"><summary>{html.escape(summary)}</summary>\n{MarkdownIt("commonmark").render(text)}</details>'
 
-
-
-def number(value, decimals: int = 0) -> str:
-    """A number for prose and tables: thousands separated, fixed decimals, '–' for missing."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{float(value):,.{decimals}f}".replace("-", "−")
 
 
 # ------------------------------------------------------------------------------------- labels

@@ -12,7 +12,7 @@ from analysis import plots
 
 from analysis.sections.base import cite
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Case, citation, header, open_case as _open_case,
+    Case, as_printed, citation, header, number, open_case as _open_case,
 )
 from analysis.sections import material
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
@@ -104,8 +104,8 @@ def series(case: Case) -> pd.DataFrame:
                                  f"{measure.replace('-', ' ').capitalize()} ({unit}{', log scale' if log else ''})", log=log)
         case.figure(fig, f"series-{subject_id}-{measure}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
         first, last = g.iloc[0], g.iloc[-1]
-        case.say(f"{subject}: {measure.replace('-', ' ')} from {first['value']:,.0f} {unit} in {int(first['year'])} to "
-                 f"{last['value']:,.0f} in {int(last['year'])}.")
+        case.say(f"{subject}: {measure.replace('-', ' ')} from {as_printed(first['value'])} {unit} in {int(first['year'])} "
+                 f"to {as_printed(last['value'])} in {int(last['year'])}.")
         drawn.append((subject_id, measure))
     rest = hs[~hs.set_index(["subject_id", "measure"]).index.isin(drawn)]
     if not rest.empty:
@@ -138,8 +138,9 @@ def employment_index(case: Case) -> pd.DataFrame:
             case.findings.record(f"history.index-low.{industry}", float(lo["index"]), "index",
                                  f"Lowest index value of {case.name}, {case.industry(industry)} ({int(lo['year'])})")
             comps = g[(g["area"] != case.rid) & (g["industry_id"] == industry) & (g["year"] == last["year"])]
-            comp_text = "; ".join(f"{case.area(r['area'])} {r['index']:.0f}" for r in comps.to_dict("records"))
-            case.say(f"{case.industry(industry)}: lowest {lo['index']:.1f} in {int(lo['year'])}, {last['index']:.1f} in "
+            comp_text = "; ".join(f"{case.area(r['area'])} {number(r['index'])}" for r in comps.to_dict("records"))
+            case.say(f"{case.industry(industry)}: lowest {number(lo['index'], 1)} in {int(lo['year'])}, "
+                     f"{number(last['index'], 1)} in "
                      f"{int(last['year'])}" + (f", against {comp_text} in the same industry." if comp_text else "."))
         out.append(g)
     return pd.concat(out, ignore_index=True)
@@ -172,10 +173,10 @@ def conclusion(case: Case) -> None:
     long = hs.groupby(["subject_id", "measure"]).filter(lambda g: g["year"].nunique() >= 3) if not hs.empty else hs
     for _, g in (long.groupby(["subject_id", "measure"], sort=False) if not long.empty else []):
         g = g.sort_values("year")
-        parts.append(f"{case.term('history-subject', g['subject_id'].iloc[0])}'s {g['measure'].iloc[0].replace('-', ' ')} went from {g['value'].iloc[0]:,.0f} "
-                     f"in {int(g['year'].iloc[0])} to {g['value'].iloc[-1]:,.0f} {g['unit'].iloc[-1]} in {int(g['year'].iloc[-1])}")
+        parts.append(f"{case.term('history-subject', g['subject_id'].iloc[0])}'s {g['measure'].iloc[0].replace('-', ' ')} went from "
+                     f"{as_printed(g['value'].iloc[0])} in {int(g['year'].iloc[0])} to {as_printed(g['value'].iloc[-1])} {g['unit'].iloc[-1]} in {int(g['year'].iloc[-1])}")
     low = next((r for k, r in got.items() if k.startswith("history.index-low.")), None)
     if low:
-        parts.append(f"the employment index fell to {low['value']:.1f} ({low['description'].split('(')[-1].rstrip(')')})")
+        parts.append(f"the employment index fell to {number(low['value'], 1)} ({low['description'].split('(')[-1].rstrip(')')})")
     case.heading("Conclusion")
     case.say("; ".join(parts) + ". " + verdict_sentence(case, "history"))

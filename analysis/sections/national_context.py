@@ -102,11 +102,12 @@ def largest_milieus(study: Study) -> pd.DataFrame:
     table = pd.DataFrame(rows).sort_values("high", ascending=False)
     # the towns' milieus are their specialised high-tech *and related* industries: no share of HTN
     table["share of Norway's high-tech employment, %"] = [
-        "–" if town is True else f"{100 * lo / national:.0f}" if lo == hi else f"{100 * lo / national:.0f}–{100 * hi / national:.0f}"
+        "–" if town is True else number(100 * lo / national) if lo == hi
+        else f"{number(100 * lo / national)}–{number(100 * hi / national)}"
         for lo, hi, town in zip(table["low"], table["high"], table.get("town", [None] * len(table)))]
     table = table.drop(columns="town").astype({"low": "Int64", "high": "Int64"})
     study.heading("The largest high-tech milieus")
-    study.say(f"Chapter 3 puts Norway's high-tech industries (HTN) at {national:,.0f} employed in 2005 (§3.2) and names "
+    study.say(f"Chapter 3 puts Norway's high-tech industries (HTN) at {number(national)} employed in 2005 (§3.2) and names "
               "the largest milieus; the towns' own technology milieus (Tabell 3.3, their specialised industries) are "
               "shown beside them. Bergen and Stavanger are printed as a range.")
     table["kind"] = ["technology town (its specialised industries)" if "specialised" in m else "high-tech milieu"
@@ -132,7 +133,8 @@ def national_benchmarks(study: Study) -> pd.DataFrame:
     e0, e1 = float(table["e_t0"].sum()), float(table["e_t1"].sum())
     study.heading("The national benchmark of the town chapters")
     study.say(f"Norway's technology industries (the appendix's seven groups; the four towns + the rest of the "
-              f"country, Tabell v.3) employed {e0:,.0f} in 1997 and {e1:,.0f} in 2005 ({ind.rel_change(e1, e0):+.1f} %): "
+              f"country, Tabell v.3) employed {number(e0)} in 1997 and {number(e1)} in 2005 "
+              f"({number(ind.rel_change(e1, e0), 1, sign=True)} %): "
               "the reference of the towns' changes, specialisation and shift-share.")
     study.findings.record("national.tech-total.rel-change-pct.1997-2005", ind.rel_change(e1, e0), "percent",
                           "Change of Norway's technology employment (Tabell v.3, towns + rest)")
@@ -151,9 +153,9 @@ def conclusion(study: Study) -> None:
     if all(f"national.ht-share.{a}" in got for a in MUNICIPALITY_TYPES) and not pop.empty:
         over = max(MUNICIPALITY_TYPES, key=lambda a: got[f"national.ht-share.{a}"] / pop.get(a, float("inf")))
         parts.append(f"High-tech employment is most over-represented in {study.area(over).lower()}: "
-                     f"{got[f'national.ht-share.{over}']:.0f} % of the jobs against {pop[over]:.0f} % of the population")
+                     f"{number(got[f'national.ht-share.{over}'])} % of the jobs against {number(pop[over])} % of the population")
     if "national.tech-total.rel-change-pct.1997-2005" in got:
-        parts.append(f"Norway's technology industries grew {got['national.tech-total.rel-change-pct.1997-2005']:.1f} % "
+        parts.append(f"Norway's technology industries grew {number(got['national.tech-total.rel-change-pct.1997-2005'], 1)} % "
                      "between 1997 and 2005")
     study.heading("Conclusion")
     study.say(("; ".join(parts) + ". " if parts else "") + verdict_sentence(study, "national-context", "norway"))
