@@ -414,6 +414,51 @@ def table_html(frame: pd.DataFrame, decimals: dict[str, int] | None = None, capt
     return gt.as_raw_html()
 
 
+def join_citations(citations) -> str:
+    """Citations of one place joined: '§6.2, lines 7006–7008; §6.2, line 7012' -> '§6.2, lines 7006–7008, 7012'."""
+    where: dict[str, list[str]] = {}
+    for c in dict.fromkeys(map(str, citations)):
+        place, sep, lines = c.rpartition(", line")
+        if not sep:
+            where.setdefault(c, [])
+            continue
+        where.setdefault(place, []).extend(x.strip() for x in lines.removeprefix("s").split(",") if x.strip())
+    out = []
+    for place, lines in where.items():
+        lines = list(dict.fromkeys(lines))
+        word = "line" if len(lines) == 1 and "–" not in lines[0] else "lines"
+        out.append(f"{place}, {word} {', '.join(lines)}" if lines else place)
+    return "; ".join(out)
+
+
+MAX_PERIOD_COLUMNS = 8  # more periods than this make a wide table mostly empty: the long form stays
+
+
+def by_period(frame: pd.DataFrame, keys: list[str], period: str, value: str, cite: str | None = None,
+              max_periods: int = MAX_PERIOD_COLUMNS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A long table's series in a wide layout, one row per key with its periods as columns, and the rows
+    that form no series as they are: (wide, rest).
+
+    A series is a key (``keys``) with one value in each of two or more periods; ``cite`` (a citation column)
+    is joined per key. Where the series would need more than ``max_periods`` columns nothing is widened.
+    """
+    if frame.empty:
+        return frame.iloc[0:0], frame
+    groups = frame.groupby(keys, sort=False, dropna=False)[period]
+    series = groups.transform(lambda p: p.nunique() >= 2 and p.is_unique).astype(bool)
+    periods = sorted(frame.loc[series, period].astype(str).unique(), key=_natural)
+    if not series.any() or len(periods) > max_periods:
+        return frame.iloc[0:0], frame
+    long = frame[series].assign(**{period: frame.loc[series, period].astype(str)})
+    order = long[keys].drop_duplicates()
+    wide = long.set_index([*keys, period])[value].unstack(period).reindex(columns=periods)
+    wide = order.merge(wide.reset_index(), on=keys, how="left")
+    if cite is not None:
+        cited = long.groupby(keys, sort=False, dropna=False)[cite].agg(join_citations)
+        wide = wide.merge(cited.reset_index(), on=keys, how="left")
+    return wide.reset_index(drop=True), frame[~series]
+
+
 def _notable(frame: pd.DataFrame) -> pd.DataFrame:
     for col, rule in NOTABLE.items():
         if col in frame.columns:

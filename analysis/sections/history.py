@@ -16,6 +16,8 @@ from analysis.sections.base import (  # noqa: F401 - the notebook calls these th
 )
 from analysis.sections import material
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
+from analysis.sections.clusters import printed
+from analysis.sections.display import by_period
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
 NOTEBOOK = "history"
@@ -111,8 +113,26 @@ def series(case: Case) -> pd.DataFrame:
     if not rest.empty:
         if not drawn:
             case.heading("The history in numbers")
-        case.table(rest[["subject", "measure", "year", "value", "unit", "qualifier", "source", "lines"]], "history-numbers")
+        full = rest[["subject", "measure", "year", "value", "unit", "qualifier", "source", "lines"]]
+        case.table(full, "history-numbers", views=numbers_views(full))
     return hs
+
+
+def numbers_views(numbers: pd.DataFrame) -> list[tuple[pd.DataFrame, str | None]]:
+    """The history's other numbers for reading: each value with the source's mark ('≈ 70', '< 30') and one
+    citation; a subject's measure given for two or more years as one row with the years as columns."""
+    shown = pd.DataFrame({"subject": numbers["subject"].values, "measure": numbers["measure"].str.replace("-", " ").values,
+                          "unit": numbers["unit"].values, "year": numbers["year"].astype("Int64").values,
+                          "value": [printed(v, q) for v, q in zip(numbers["value"], numbers["qualifier"])],
+                          "source": [cite(s, x) for s, x in zip(numbers["source"], numbers["lines"])]})
+    wide, rest = by_period(shown, ["subject", "measure", "unit"], "year", "value", cite="source")
+    views = []
+    if not wide.empty:
+        views.append((wide, "Numbers the history gives for two or more years"))
+    if not rest.empty:
+        views.append((rest[["subject", "measure", "year", "value", "unit", "source"]],
+                      "Other numbers of the history" if views else None))
+    return views
 
 
 def employment_index(case: Case) -> pd.DataFrame:
@@ -167,7 +187,7 @@ def conclusion(case: Case) -> None:
     parts = []
     first = got.get("history.first-year")
     events = int(got["history.events"]["value"])
-    parts.append(f"The sources date {case.name}'s milieu back to {first['value']:.0f} and record {events} events of its history"
+    parts.append(f"The sources date {case.name}'s milieu back to {int(first['value'])} and record {events} events of its history"
                  if first else f"The sources record {events} events of {case.name}'s history, none of them dated")
     hs = case.rows("history_series")
     long = hs.groupby(["subject_id", "measure"]).filter(lambda g: g["year"].nunique() >= 3) if not hs.empty else hs

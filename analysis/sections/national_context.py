@@ -3,6 +3,7 @@ ch. 3) and the rural context of the 2018 Distriktssenteret anthology, as far as 
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pandas as pd
@@ -10,11 +11,12 @@ import pandas as pd
 from analysis import indicators as ind
 from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Study, citation, number, open_study as _open_study,
+    Study, cite, citation, number, open_study as _open_study,
 )
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.clusters import printed
+from analysis.sections.display import by_period
 from analysis.sections.material import doc_year
 from analysis.sections.reproduction import NATIONAL_AREAS, reproduce_published  # noqa: F401
 
@@ -77,9 +79,44 @@ def national_indicators(study: Study) -> pd.DataFrame:
                               "source": (g["source"] + ", lines " + g["lines"]).values})
         if table["area"].nunique() == 1:
             table = table.drop(columns="area")
-        study.table(table, f"national-indicators-{doc}", caption=DOC_SHORT_NAMES.get(doc, doc))
+        study.table(table, f"national-indicators-{doc}", views=_indicator_views(study, g, DOC_SHORT_NAMES.get(doc, doc)))
         shown.append(g)
     return pd.concat(shown)
+
+
+def _measure_name(indicator: str, category: str, descriptions: pd.Series) -> str:
+    """'Farms in operation', 'Agriculture share of GDP': the indicator in words, an abbreviation as the source's
+    descriptions write it."""
+    written = {w.lower(): w for d in descriptions for w in re.findall(r"[A-Za-z]+", str(d)) if w.isupper()}
+    words = [written.get(w, w) for w in indicator.split("-")] + ([] if category == "all" else [f"({category.replace('-', ' ')})"])
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def _indicator_views(study: Study, g: pd.DataFrame, caption: str) -> list[tuple[pd.DataFrame, str]]:
+    """One document's numbers for reading: a measure printed for two or more single years as one row with the
+    years as columns, each other number with the words it stands for."""
+    rows = pd.DataFrame({"area": g["region_id"].map(study.area).values, "indicator": g["indicator"].values,
+                         "category": g["category"].values, "what": g["description"].values,
+                         "value": [printed(v, q) for v, q in zip(g["value"], g["qualifier"])],
+                         "unit": g["unit"].values, "year or period": g["period"].astype(str).values,
+                         "source": [cite(s, x) for s, x in zip(g["source"], g["lines"])]})
+    single_years = rows[rows["year or period"].str.fullmatch(r"\d{4}")]
+    wide, unwidened = by_period(single_years, ["area", "indicator", "category", "unit"], "year or period", "value",
+                                cite="source")
+    one_area = rows["area"].nunique() == 1
+    views = []
+    if not wide.empty:
+        names = [_measure_name(i, c, rows.loc[(rows["indicator"] == i) & (rows["category"] == c), "what"])
+                 for i, c in zip(wide["indicator"], wide["category"])]
+        wide = wide.drop(columns=["indicator", "category"])
+        wide.insert(1, "measure", names)
+        views.append((wide.drop(columns="area") if one_area else wide,
+                      f"{caption}: measures printed for two or more years"))
+    rest = rows.drop(index=single_years.index.difference(unwidened.index)).drop(columns=["indicator", "category"])
+    if not rest.empty:
+        views.append((rest.drop(columns="area") if one_area else rest, f"{caption}: other numbers" if views else caption))
+    return views
 
 
 def largest_milieus(study: Study) -> pd.DataFrame:
