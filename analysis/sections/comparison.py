@@ -15,6 +15,7 @@ from analysis.sections.base import (  # noqa: F401 - the notebook calls these th
 )
 from analysis.sections.claims import claims_of, synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
+from analysis.sections.display import join_citations
 from analysis.survey import InsufficientData
 
 NOTEBOOK = "comparison"
@@ -205,7 +206,26 @@ def dynamics_matrix(study: Study) -> pd.DataFrame:
               f"in the same groups, Tabell v.3; entry rates, Tabell v.6), reading '(+)' as '+': the recomputed employment "
               f"sign agrees for {agree_e} of {len(table)} towns, the new-firm sign for {agree_f} of {len(table)}. The "
               "innovation and profitability columns rest on survey and accounts data the report does not print.")
-    return study.table(table, "fig8-1-dynamics")
+    return study.table(table, "fig8-1-dynamics", decimals={c: 1 for c in FIG81_NUMBERS}, views=fig81_views(table))
+
+
+FIG81_SIGNS = {"employment (report)": "employment, the report", "employment recomputed": "employment, recomputed",
+               "innovation (report)": "innovation, the report", "new firms (report)": "new firms, the report",
+               "new firms recomputed": "new firms, recomputed", "profitability (report)": "profitability, the report"}
+FIG81_NUMBERS = ("core change, %", "Norway, same groups, %", "core entry rate, %", "Norway entry rate, same groups, %")
+
+
+def fig81_views(table: pd.DataFrame) -> list[tuple[pd.DataFrame, str]]:
+    """Figur 8.1 as it is drawn, a matrix of signs (components by town, the recomputed signs under the
+    report's, with a true minus), and the numbers the recomputed signs rest on, town by town."""
+    signs = table.set_index("town")[list(FIG81_SIGNS)].rename(columns=FIG81_SIGNS).T
+    signs = signs.map(lambda v: v.replace("-", "−") if isinstance(v, str) else "")
+    signs = signs.rename_axis("component").reset_index().rename_axis(None, axis=1)
+    sources = join_citations(table["source"])
+    return [(signs, f"Figur 8.1's signs for the core sectors against the country, the report's and the recomputed "
+                    f"({sources})"),
+            (table[["town", "core groups", *FIG81_NUMBERS]],
+             "What the recomputed signs compare: the core groups' change and entry rate against Norway's")]
 
 
 def _claims(study: Study, sections=("comparison",)) -> pd.DataFrame:

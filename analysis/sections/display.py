@@ -352,6 +352,9 @@ def _widths(shown: pd.DataFrame) -> dict[str, str]:
         floors[col] = (max(longest_word, min(15.0, float(words.max() or 0))) + 3) / TABLE_CHARACTERS
     if max(lengths.values(), default=0) < 30:
         return {}
+    if sum(floors.values()) >= 1.0:  # too many columns to keep every word whole: each its floor's share
+        total_floor = sum(floors.values())
+        return {col: f"{100 * v / total_floor:.0f}%" for col, v in floors.items()}
     total = sum(lengths.values())
     shares = {col: max(n / total, floors[col]) for col, n in lengths.items()}
     over = sum(shares.values()) - 1.0

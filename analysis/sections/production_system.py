@@ -365,7 +365,7 @@ def firm_dynamics(case: Case) -> pd.DataFrame:
     for c in ("firms 2005", "established", "closed", "net", "stock-flow base 1998"):
         if c in table:
             table[c] = table[c].astype("Int64")
-    case.table(table, "firm-dynamics", decimals={c: 0 for c in table.columns})
+    case.table(table, "firm-dynamics", decimals={c: 0 for c in table.columns}, views=dynamics_views(table))
     shown = [case.industry(g) for g in [*GROUPS, "tech-total", "core"]]
     plotted = table.dropna(subset=["printed entry rate, %"])
     plotted = plotted[plotted["group"].isin(shown) & (plotted["printed entry rate, %"] > 0)]
@@ -375,6 +375,24 @@ def firm_dynamics(case: Case) -> pd.DataFrame:
                                  "Entry rate (% of the 1998 stock, log scale)", benchmarks=[case.area("norway")], log=True)
         case.figure(fig, "entry-rates", citation(mine), plotted)
     return table
+
+
+DYNAMICS_COUNTS = ("area", "group", "firms 2005", "established", "closed", "net", "1998 stock the entry rate allows",
+                   "stock-flow base 1998")
+DYNAMICS_RATES = {"printed entry rate, %": "entry, printed", "entry rate on that base, %": "entry, stock-flow base",
+                  "exit rate, %": "exit, stock-flow base", "net rate, %": "net, stock-flow base",
+                  "printed turbulence": "turbulence, printed", "turbulence on that base": "turbulence, stock-flow base"}
+
+
+def dynamics_views(table: pd.DataFrame) -> list[tuple[pd.DataFrame, str]]:
+    """The firm-dynamics table in two that each fit a page: the counts with the 1998 stocks, and the rates
+    per 100 firms of 1998 as printed and on the stock-flow base."""
+    # 'established' alone would read as a year column (and print 1795 firms as the year 1795)
+    counts = table[[c for c in DYNAMICS_COUNTS if c in table.columns]].rename(
+        columns={"established": "established 1998–2005", "closed": "closed 1998–2005"})
+    rates = table[["area", "group", *(c for c in DYNAMICS_RATES if c in table.columns)]].rename(columns=DYNAMICS_RATES)
+    return [(counts, "Firms in 2005, established and closed 1998–2005, and the 1998 stock"),
+            (rates, "Rates per 100 firms of 1998: as printed, and on the stock-flow base")]
 
 
 def value_chains(case: Case) -> pd.DataFrame:
