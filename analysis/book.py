@@ -33,7 +33,9 @@ from analysis.data.regions import all_regions, case_regions
 from analysis.errors import MissingOutputs, QuartoMissing
 from analysis.files import atomic_write_bytes, atomic_write_text
 from analysis.names import slugify
-from analysis.sections.display import Labels
+from analysis.numerals import as_printed, decimals_of
+from analysis.reproduce import recomputed_text
+from analysis.sections.display import Labels, reading
 from analysis.pipeline.notebooks import CROSS_REGION, region_notebooks
 
 QUARTO_YML = PROJ_ROOT / "_quarto.yml"
@@ -255,7 +257,11 @@ def _errata_number(errata_id: str) -> tuple[int, str]:
 def errata_markdown() -> str:
     """Every contradiction inside the sources in id order: both values with their lines, which one is used and why."""
     data = D.load_all()
-    e, text = data["errata"], Labels(data).text
+    e, labels = data["errata"], Labels(data)
+
+    def text(value) -> str:
+        return reading(labels.text(value))
+
     e = e.iloc[sorted(range(len(e)), key=lambda i: _errata_number(e["errata_id"].iloc[i]))]
     e = e.assign(**{c: e[c].map(text) for c in ("topic", "value_a", "value_b", "reason")})
     used = {"a": "the first", "b": "the second", "both": "both"}
@@ -294,8 +300,11 @@ def verification_markdown(outputs_dir: Path) -> str:
         "region": names.get(r["region"], r["region"]), "printed": r["published"], "recorded": r["recorded"],
         "reproduced": r["reproduced"], "status": str(r["status"]).replace("-", " "), "note": r["detail"] or "",
     } for r in rows], columns=["finding", "region", "printed", "recorded", "reproduced", "status", "note"])
-    for col in ("printed", "recorded", "reproduced"):
-        table[col] = table[col].map(lambda v: "" if v is None or pd.isna(v) else f"{float(v):,.6g}")
+    # the printed value as printed, the recorded and reproduced ones one decimal finer (as the chapters show them)
+    places = [decimals_of(p) if p is not None and not pd.isna(p) else 1 for p in table["printed"]]
+    for col in ("recorded", "reproduced"):
+        table[col] = [("" if v is None or pd.isna(v) else recomputed_text(float(v), d)) for v, d in zip(table[col], places)]
+    table["printed"] = table["printed"].map(lambda v: "" if v is None or pd.isna(v) else as_printed(v))
     return head + _md_table(table, [40, 10, 7, 7, 7, 10, 19])
 
 

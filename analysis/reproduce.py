@@ -49,6 +49,7 @@ import pandas as pd
 from analysis.data import resource_descriptor
 from analysis.errors import NotComputable
 from analysis.indicators import base_interval, stock_flow_start
+from analysis.numerals import number
 
 REF_RE = re.compile(r"([a-z_]+)\[([^\]]*)\](?:\.([a-z_0-9]+))?")
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv, ast.Pow: operator.pow,
@@ -61,6 +62,10 @@ _FUNCS = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "sum":
           "mean": lambda *a: math.fsum(a) / len(a)}
 
 STATUSES = ("match", "unprinted-base", "not-testable", "source-inconsistent", "mismatch", "not-computable")
+# what a reader sees for each status, in a table cell and after a count ('16 inconsistent in the source')
+STATUS_LABELS = {"match": "match", "unprinted-base": "over an unprinted base", "not-testable": "not testable",
+                 "source-inconsistent": "inconsistent in the source", "mismatch": "mismatch",
+                 "not-computable": "not computable"}
 RULES = ("exact", "within-rounding", "approximate", "common-base", "any-base", "no-common-base")
 # what a reader sees for each rule, and for each declared reason why a value cannot be computed
 RULE_LABELS = {"exact": "exact", "within-rounding": "within printed rounding", "approximate": "approximate",
@@ -423,6 +428,23 @@ def qualified_agrees(value: float, printed: float, decimals: int, qualifier: str
     raise ValueError(f"unknown qualifier {qualifier!r}")
 
 
+QUALIFIER_WORDS = {"approx": "about", "over": "over", "under": "under"}
+
+
+def recomputed_text(value: float, decimals: int) -> str:
+    """A recomputed value for a reader: one decimal more than the printed value it is checked against
+    (so it shows which way it rounds), none more where it is whole at the printed decimals ('49', '20.85')."""
+    whole = abs(value - round(value, int(decimals))) < 1e-9
+    return number(value, int(decimals) + (0 if whole else 1))
+
+
+def _span(low: float, high: float, decimals: int) -> str:
+    """'34.3 to 36.4', 'at least 34.3', 'any'."""
+    if math.isinf(high):
+        return "any" if low <= 0 else f"at least {number(low, decimals)}"
+    return f"{number(low, decimals)} to {number(high, decimals)}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     status: str
@@ -436,19 +458,20 @@ def judge(evaluation: Evaluation, published: dict) -> Verdict:
     qual = _qualifier(published)
     err = _errata(published)
     v = evaluation
+    shown, got = number(printed, dec), recomputed_text(v.value, dec)
     if qual != "exact" or v.approximate_inputs:
         q = qual if qual != "exact" else "approx"
         if qualified_agrees(v.value, printed, dec, q):
-            return Verdict("match", "approximate", f"printed '{qual}' {printed:g}; recomputed {v.value:.6g}")
+            return Verdict("match", "approximate", f"printed {QUALIFIER_WORDS.get(qual, 'as')} {shown}; recomputed {got}")
     elif rounds_to(v.value, printed, dec):
-        return Verdict("match", "exact", f"recomputed {v.value:.6g} prints as {printed:g}")
+        return Verdict("match", "exact", f"recomputed {got} prints as {shown}")
     elif v.rounded_inputs:
         half = 0.5 * 10.0 ** -dec
         if v.low - half - 1e-9 <= printed <= v.high + half + 1e-9:
             return Verdict("match", "within-rounding",
-                           f"rounded inputs allow [{v.low:.6g}, {v.high:.6g}]; printed {printed:g}")
-    detail = f"recomputed {v.value:.6g}" + (f" (inputs allow [{v.low:.6g}, {v.high:.6g}])" if v.rounded_inputs else "") \
-        + f"; printed {printed:g}"
+                           f"rounded inputs allow {_span(v.low, v.high, dec + 1)}; printed {shown}")
+    detail = f"recomputed {got}" + (f" (inputs allow {_span(v.low, v.high, dec + 1)})" if v.rounded_inputs else "") \
+        + f"; printed {shown}"
     return Verdict("source-inconsistent" if err else "mismatch", "exact" if not v.rounded_inputs else "within-rounding",
                    detail)
 
@@ -511,23 +534,24 @@ def unprinted_base(rows: list[dict], data) -> dict[str, tuple[Verdict, float | N
         hi = min((iv[1] for iv in clean), default=math.inf)
         cell.common = (lo, hi) if lo <= hi else None
         sf = "" if cell.stock_flow is None else (
-            f"; stock-flow base {cell.stock_flow:g} (firms {key[2].split('-')[-1]} - established + closed) "
+            f"; stock-flow base {number(cell.stock_flow)} (firms {key[2].split('-')[-1]} − established + closed) "
             + ("lies in it" if cell.common and cell.common[0] - 1e-9 <= cell.stock_flow <= cell.common[1] + 1e-9
                else "lies outside it"))
-        common = "none" if cell.common is None else f"[{cell.common[0]:.1f}, {cell.common[1]:.1f}]"
+        common = "none" if cell.common is None else _span(*cell.common, 1)
         for row in members:
             pv_id = row["pv_id"]
             if pv_id not in cell.intervals:
                 continue
             iv = cell.intervals[pv_id]
             if iv is None:
-                verdict = Verdict("not-testable", "any-base", f"a rate of {row['value']:g} from 0 holds for any base")
+                verdict = Verdict("not-testable", "any-base",
+                                  f"a rate of {number(row['value'], int(row['decimals']))} from 0 holds for any base")
             elif cell.common is not None and max(iv[0], cell.common[0]) <= min(iv[1], cell.common[1]) + 1e-9:
                 verdict = Verdict("unprinted-base", "common-base",
-                                  f"bases allowed by this rate [{iv[0]:.1f}, {iv[1]:.1f}], by the cell's rates {common}{sf}")
+                                  f"1998 stocks this rate allows: {_span(*iv, 1)}; all the cell's rates: {common}{sf}")
             else:
                 verdict = Verdict("source-inconsistent" if _errata(row) else "mismatch", "no-common-base",
-                                  f"bases allowed by this rate [{iv[0]:.1f}, {iv[1]:.1f}], by the cell's other rates {common}{sf}")
+                                  f"1998 stocks this rate allows: {_span(*iv, 1)}; the cell's other rates: {common}{sf}")
             out[pv_id] = (verdict, numerators[pv_id])
     return out
 
@@ -581,7 +605,7 @@ def reproduce_all(datasets) -> list[Reproduction]:
 
 
 __all__ = [
-    "APPROX_REL", "REASONS", "RULES", "RULE_LABELS", "STATUSES", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
+    "APPROX_REL", "REASONS", "RULES", "RULE_LABELS", "STATUSES", "STATUS_LABELS", "DataIndex", "Evaluation", "Input", "NotComputable", "Reproduction", "Verdict",
     "Schema", "as_index", "evaluate", "evaluate_full", "evaluate_test", "judge", "lookup", "lookup_input", "lookup_inputs",
-    "qualified_agrees", "reproduce_all", "reproduce_row", "rounds_to", "unprinted_base",
+    "qualified_agrees", "recomputed_text", "reproduce_all", "reproduce_row", "rounds_to", "unprinted_base",
 ]

@@ -259,3 +259,103 @@ def test_a_column_of_short_labels_beside_long_texts_keeps_its_words_whole():
     widths = {c: float(w.rstrip("%")) for c, w in _widths(frame).items()}
     assert widths["aspect"] / 100 * TABLE_CHARACTERS >= len("production") + 2
     assert abs(sum(widths.values()) - 100) <= 2
+
+
+# ------------------------------------------------------------------------------------- numbers and printed values
+
+from analysis.numerals import as_printed, number  # noqa: E402 - the section above is independent of it
+from analysis.sections.display import by_period, describe_printed, join_citations, reading  # noqa: E402
+
+SLUGGED_STATUS = re.compile(r"\b(?:not-computable|unprinted-base|source-inconsistent|not-testable)\b")
+RAW_FLOAT = re.compile(r"\d\.\d{4,}")  # 'recomputed 5.40541': a float as the computer holds it
+HYPHEN_MINUS = re.compile(r"(?<![\w.\-/'])-\d")  # '-64' where '−64' belongs
+
+
+def test_numbers_read_with_a_true_minus_and_thousands_separators():
+    assert number(-64) == "−64" and "-" not in number(-6.75, 1)
+    assert number(1234.5, 1) == "1,234.5" and number(21286) == "21,286"
+    assert number(643, sign=True) == "+643" and number(-643, sign=True) == "−643"
+    assert number(-0.04, 1) == "0.0"  # nothing prints as a negative zero
+    assert number(None) == number(float("nan")) == "–"
+    assert as_printed(14.7) == "14.7" and as_printed(-2372.0) == "−2,372" and as_printed(0.5) == "0.5"
+    assert reading("change 1997-2005 of -6.8 (67 established - 49 closed), 77 -> 64") == \
+        "change 1997–2005 of −6.8 (67 established − 49 closed), 77 → 64"
+    assert reading("size class 10-29, lines 2816-2836, g-3") == "size class 10-29, lines 2816-2836, g-3"  # no periods
+
+
+def test_a_printed_value_is_described_by_its_table_area_and_industry_not_by_ids():
+    row = {"description": "Tab v.6 'Nettotilgang' testtown g1", "area": "testtown", "industry_id": "g1",
+           "measure": "difference", "period": "1998-2005", "source": "Tabell v.6"}
+    assert describe_printed(row, Labels(DATA)) == ("Tabell v.6, Testtown, widget making: net change in firms, "
+                                                   "1998–2005 (the source's column «Nettotilgang»)")
+    row = {"description": "Tab 3.4 tech-total: absolute change in employment 1997-2005", "area": "testtown",
+           "industry_id": "tech-total", "measure": "abs-change", "period": "1997-2005", "source": "Tabell 3.4"}
+    assert describe_printed(row, Labels(DATA)) == "Tabell 3.4, Testtown, technology, total: absolute change in " \
+                                                  "employment 1997–2005"
+    # a text that names no period gets it, so rows of different years do not read the same
+    row = {"description": "Exports as % of turnover", "area": "testtown", "industry_id": None, "measure": "share-pct",
+           "period": "1991", "source": "Tabell 5.2"}
+    assert describe_printed(row, Labels(DATA)) == "Exports as % of turnover, 1991"
+
+
+def test_a_formula_in_an_erratum_reads_as_the_cells_it_reads():
+    labels = Labels(DATA)
+    value = ("-14 (recomputed from the printed cells: (employment[testtown,g1,2005] + employment[testtown,tech-total,"
+             "2005]) - (employment[testtown,g1,1997] + employment[testtown,tech-total,1997]))")
+    assert labels.text(value) == ("-14 (recomputed from the printed cells: employment (Testtown; Widget making, "
+                                  "Technology, total; 1997, 2005))")
+    errata = DATA["errata"].assign(value_b=[value])
+    text = _text(erratum_html("E07", errata, labels))
+    assert "[" not in text and "employment (Testtown; Widget making" in text and "«−14" in text
+
+
+def test_a_long_table_of_years_becomes_one_row_per_series():
+    frame = pd.DataFrame({"subject": ["A", "A", "B", "C", "C"], "measure": ["jobs"] * 5,
+                          "year": ["1996", "2001", "2000", "2001", "2001"], "value": ["2", "20", "5", "1", "2"],
+                          "source": ["§7.2, lines 1–2", "§7.2, line 9", "§7.3, line 4", "§7.4, line 5", "§7.4, line 6"]})
+    wide, rest = by_period(frame, ["subject", "measure"], "year", "value", cite="source")
+    assert wide.to_dict("records") == [{"subject": "A", "measure": "jobs", "1996": "2", "2001": "20",
+                                        "source": "§7.2, lines 1–2, 9"}]
+    assert list(rest["subject"]) == ["B", "C", "C"]  # one year only, or two values in one year: no series
+    wide, rest = by_period(frame, ["subject", "measure"], "year", "value", max_periods=1)
+    assert wide.empty and len(rest) == len(frame)
+    assert join_citations(["§6.2, line 7012", "x"]) == "§6.2, line 7012; x"
+
+
+def test_no_column_gets_a_negative_width_however_many_there_are():
+    from analysis.sections.display import _widths
+
+    frame = pd.DataFrame({f"profitability {k}": ["+", "(+)"] for k in range(12)} | {"source": ["Figur 8.1, " * 8] * 2})
+    widths = [float(w.rstrip("%")) for w in _widths(frame).values()]
+    assert widths and min(widths) > 0 and abs(sum(widths) - 100) <= len(widths)
+
+
+def test_numbers_written_out_per_row_are_aligned_as_numbers():
+    out = table_html(pd.DataFrame({"printed": ["2,372", "−6.8", ""], "what": ["a", "b", "c"]}))
+    soup = BeautifulSoup(out, "html.parser")
+    cells = [td for td in soup.find_all("td") if td.get_text(strip=True) in ("2,372", "−6.8")]
+    assert len(cells) == 2 and all("gt_right" in td.get("class", []) for td in cells)
+
+
+def _ids_of_the_data(data) -> re.Pattern:
+    """Ids a reader must not see: regions and industries with a hyphen or digit, printed values' ids, codes."""
+    ids = {i for name, col in (("regions", "region_id"), ("industries", "industry_id"), ("published_values", "pv_id"))
+           for i in data[name][col].astype(str) if re.search(r"[-_0-9]", i) and re.search(r"[a-z]", i)}
+    words = "|".join(sorted(map(re.escape, ids), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{words}|g[1-7]|lt10|gt100)(?![\w-])|\b[a-z]+_[a-z0-9_]+\b|\b[a-z_]+\[[^\]]+\]")
+
+
+def test_every_printed_value_and_its_check_read_without_ids_raw_floats_or_hyphens():
+    """On the cited data: what the reproduction tables show for each printed value."""
+    from analysis import data as D
+    from analysis.reproduce import reproduce_all
+
+    data = D.load_all()
+    labels, leaks = Labels(data), _ids_of_the_data(data)
+    described = [describe_printed(r, labels) for r in data["published_values"].to_dict("records")]
+    leaked = [(d, m.group(0)) for d in described if (m := leaks.search(d))]
+    assert not leaked, f"{len(leaked)} descriptions show ids, e.g. {leaked[:3]}"
+    assert not [d for d in described if HYPHEN_MINUS.search(d)]
+    details = [r.detail for r in reproduce_all(data) if r.status != "not-computable"]
+    assert details and not [d for d in details if RAW_FLOAT.search(d) or HYPHEN_MINUS.search(d)]
+    assert not [d for d in details if re.search(r"\binf\b|\[", d)]

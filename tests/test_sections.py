@@ -250,3 +250,94 @@ def test_register_data_computes_the_classic_location_quotient_with_a_national_ex
 ])
 def test_a_citation_reads_as_a_reader_reads_it(source, lines, expected):
     assert base.cite(source, lines) == expected
+
+
+# ---------------------------------------------------------------- what a reader sees
+
+import re  # noqa: E402
+
+from analysis.sections import display, history  # noqa: E402
+from analysis.reproduce import STATUS_LABELS  # noqa: E402
+
+HYPHEN_MINUS = re.compile(r"(?<![\w.\-/'])-\d")
+
+
+def test_prose_writes_negative_numbers_with_a_minus_sign(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(base, "show_table", lambda *args, **kwargs: None)  # the prose only
+    case = _case(tmp_path)
+    production_system.shift_share(case)
+    said = _said(capsys)
+    # the town's g3 falls 400 -> 380 while Norway's falls less: some component is negative
+    assert re.search(r"(industry mix|regional shift) −\d", said), said
+    assert not HYPHEN_MINUS.search(said), HYPHEN_MINUS.search(said)
+    assert re.search(r"actual change \+45\b", said)
+
+
+def test_the_reproduction_table_reads_in_words_and_at_the_printed_precision(tmp_path, capsys):
+    rows = [("t.g3.rel", "rel-change-pct", -4.9, 1, "100 * (employment[testtown,g3,2005] - employment[testtown,g3,1997]) "
+             "/ employment[testtown,g3,1997]", None),  # -5.0 exactly: within the printed rounding? no: a mismatch
+            ("t.g5.rel", "rel-change-pct", 200.0, 1, "100 * (employment[testtown,g5,2005] - employment[testtown,g5,1997]) "
+             "/ employment[testtown,g5,1997]", None),
+            ("t.g7.rel", "rel-change-pct", 51.0, 0, "100 * (employment[testtown,g7,2005] - employment[testtown,g7,1997]) "
+             "/ employment[testtown,g7,1997]", "E07")]
+    pv = pd.DataFrame([{"pv_id": p, "area": "testtown", "industry_id": p.split(".")[1], "measure": m, "period": "1997-2005",
+                        "value": v, "decimals": d, "qualifier": "exact", "unit": "percent",
+                        "description": f"Tab v.3 testtown {p.split('.')[1]}: relative change", "computed_from": f,
+                        "errata_id": e, "doc": "nibr-2005-11", "source": "Tabell v.3", "lines": "12225-12300"}
+                       for p, m, v, d, f, e in rows]).astype({"decimals": "Int64"})
+    table = reproduction.reproduce_published(_case(tmp_path, published_values=pv))
+    shown = _said(capsys)
+    assert "1 match, 1 mismatch, 1 inconsistent in the source" in shown
+    assert not re.search(r"\b(?:source-inconsistent|not-computable|unprinted-base)\b", shown)
+    assert "Tabell v.3, Testtown, ICT manufacturing: relative change" in shown and "testtown g3" not in shown
+    # -5.0 against a printed -4.9 (one decimal): shown with two decimals at most, with a minus
+    assert "recomputed −5.0; printed −4.9" in shown and "200.0 prints as 200.0" in shown
+    assert "recomputed 50; printed 51" in shown  # 30 -> 45 is 50 % exactly: no decimals added
+    assert not re.search(r"\d\.\d{4,}", shown) and not HYPHEN_MINUS.search(shown)
+    saved = pd.read_csv(tmp_path / "tables" / "production-system--reproduction.csv")
+    assert list(saved.columns) == list(table.columns) and set(saved["status"]) == {"mismatch", "match",
+                                                                                   "source-inconsistent"}
+    assert set(STATUS_LABELS) >= set(saved["status"])
+
+
+def test_the_firm_dynamics_table_is_shown_in_two_that_fit_a_page_and_saved_whole(tmp_path, capsys):
+    fd = pd.DataFrame([{"area": a, "industry_id": "g3", "period_start": 1998, "period_end": 2005, "firms_end": n,
+                        "established": e, "closed": c, "doc": "nibr-2005-11", "source": "Tabell v.6", "lines": "12391-12470"}
+                       for a, n, e, c in (("testtown", 31, 6, 16), ("norway", 1383, 1855, 982))]
+                      ).astype({"firms_end": "Int64", "established": "Int64", "closed": "Int64"})
+    case = _case(tmp_path, firm_dynamics=fd)
+    table = production_system.firm_dynamics(case)
+    views = production_system.dynamics_views(table)
+    assert len(views) == 2 and all(len(v.columns) <= 8 for v, _ in views)
+    shown = {c for v, _ in views for c in v.columns}
+    assert {"firms 2005", "net", "stock-flow base 1998", "entry, printed", "exit, stock-flow base"} <= shown
+    assert "established" not in shown  # a bare 'established' column reads as a year: 1,855 firms, not the year 1855
+    counts = display.table_html(views[0][0])
+    assert "1,855" in counts and "1855" not in counts
+    saved = pd.read_csv(tmp_path / "tables" / "production-system--firm-dynamics.csv")
+    assert len(saved.columns) == len(table.columns) >= 12
+
+
+def test_the_history_numbers_show_a_series_as_one_row_with_its_years(tmp_path):
+    numbers = pd.DataFrame({"subject": ["CognIT", "CognIT", "Nexans"], "measure": ["employment"] * 3,
+                            "year": [1996, 2001, 2000], "value": [2.0, 20.0, 18000.0], "unit": ["årsverk"] * 3,
+                            "qualifier": ["exact", "approx", "over"], "source": ["§7.2"] * 3,
+                            "lines": ["8971-8976", "8971-8976", "8815-8818"]})
+    (wide, caption), (rest, _) = history.numbers_views(numbers)
+    assert list(wide.columns) == ["subject", "measure", "unit", "1996", "2001", "source"] and "two or more" in caption
+    assert wide.iloc[0][["1996", "2001", "source"]].tolist() == ["2", "≈ 20", "§7.2, lines 8971–8976"]
+    assert rest.iloc[0][["subject", "value"]].tolist() == ["Nexans", "> 18,000"]
+
+
+def test_figure_8_1_is_shown_as_its_matrix_of_signs_with_a_true_minus():
+    table = pd.DataFrame([{"town": t, "core groups": "ICT manufacturing", "employment (report)": s,
+                           "employment recomputed": "-", "core change, %": -0.18, "Norway, same groups, %": -4.6,
+                           "innovation (report)": "+", "new firms (report)": "-", "new firms recomputed": None,
+                           "core entry rate, %": 17.0, "Norway entry rate, same groups, %": 58.0,
+                           "profitability (report)": "0", "source": f"Figur 8.1, lines 10747–10770, {n}"}
+                          for t, s, n in (("Horten", "+", 10773), ("Halden", "(+)", 10775))])
+    (signs, caption), (numbers, _) = comparison.fig81_views(table)
+    assert list(signs.columns) == ["component", "Horten", "Halden"]
+    assert signs.set_index("component").loc["employment, recomputed"].tolist() == ["−", "−"]
+    assert "-" not in "".join(signs[["Horten", "Halden"]].astype(str).sum())
+    assert "lines 10747–10770, 10773, 10775" in caption and len(numbers.columns) == 6

@@ -24,7 +24,9 @@ from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
 from analysis.data.regions import Region, case_regions, get_region
 from analysis.reproduce import DataIndex
-from analysis.sections.display import Labels, citation, fold, number, say, show_figure, show_table  # noqa: F401 - re-exported for the sections
+from analysis.sections.display import (  # noqa: F401 - re-exported for the sections
+    Labels, as_printed, citation, fold, number, say, show_figure, show_table,
+)
 
 GROUPS = [f"g{i}" for i in range(1, 8)]
 TOWNS = ["horten", "kongsberg", "raufoss", "halden"]
@@ -66,13 +68,17 @@ class Chapter:
         say(f"{'#' * level} {text}")
 
     def table(self, frame: pd.DataFrame, name: str, show: bool = True, decimals: dict[str, int] | None = None,
-              caption: str | None = None) -> pd.DataFrame:
+              caption: str | None = None, views: list[tuple[pd.DataFrame, str | None]] | None = None) -> pd.DataFrame:
         """Save the table (CSV, as computed) and show it for reading: names for ids, numbers formatted,
-        errata unfolded beside their values, a long table summarised with the full list folded."""
+        errata unfolded beside their values, a long table summarised with the full list folded.
+
+        ``views``: what the reader sees instead, each a table with its caption (fewer or reworded columns,
+        a wide layout, a table too wide for a page split in two); the CSV keeps the full table."""
         write_table(frame, self.output_dir, self.notebook, name)
         if show:
-            show_table(frame, decimals, caption, labels=self.labels, errata=self.data.get("errata"),
-                       name=f"{self.notebook}--{name}")
+            for i, (view, view_caption) in enumerate(views or [(frame, caption)]):
+                show_table(view, decimals, view_caption, labels=self.labels, errata=self.data.get("errata"),
+                           name=f"{self.notebook}--{name}" + (f"-{i + 1}" if i else ""))
         return frame
 
     @property

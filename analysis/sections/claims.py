@@ -8,6 +8,7 @@ import pandas as pd
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.reproduce import NotComputable, evaluate_test
 from analysis.sections.base import Case, Chapter, cite
+from analysis.sections.display import reading
 
 VERDICTS = {True: "supported", False: "contradicted"}
 SHOWN_INLINE = 6  # tested arguments listed in full; beyond that the supported ones are folded
@@ -74,7 +75,7 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
     tested = cl[cl["verdict"].isin(VERDICTS.values())]
     if not tested.empty:
         def listed(rows: pd.DataFrame) -> str:
-            return "\n".join(f"- **{r['verdict']}**: {r['claim']} (*{r['term_no']}*; {_cite(r)})" for r in rows.to_dict("records"))
+            return "\n".join(f"- **{r['verdict']}**: {reading(r['claim'])} (*{r['term_no']}*; {_cite(r)})" for r in rows.to_dict("records"))
         wrong, held = tested[tested["verdict"] == "contradicted"], tested[tested["verdict"] == "supported"]
         if len(tested) <= SHOWN_INLINE:
             chapter.say(listed(pd.concat([wrong, held])))
@@ -84,7 +85,7 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
             chapter.fold(f"Arguments the printed numbers bear out ({len(held)})", listed(held))
     rest = cl[~cl["verdict"].isin(VERDICTS.values())]
     if not rest.empty:
-        items = "\n".join(f"- {r['claim']} (*{r['term_no']}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"
+        items = "\n".join(f"- {reading(r['claim'])} (*{r['term_no']}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"
                           for r in rest.to_dict("records"))
         chapter.fold(f"Arguments the printed numbers cannot test ({len(rest)})", items)
     table = pd.DataFrame({"argument": cl["claim"], "kind": cl["kind"].map(lambda k: _kind(chapter, k)),
@@ -107,7 +108,7 @@ def verdict_sentence(chapter: Chapter, section: str, region: str | None = None) 
     if tested.empty:
         return ""
     wrong = tested[tested["verdict"] == "contradicted"]
-    named = "; ".join(f"“{r['claim'].rstrip('.')}” ({_cite(r)})" for r in wrong.to_dict("records"))
+    named = "; ".join(f"“{reading(r['claim']).rstrip('.')}” ({_cite(r)})" for r in wrong.to_dict("records"))
     if len(tested) == 1:
         return ("The chapter's one argument that the printed numbers can test holds." if wrong.empty else
                 f"The chapter's one argument that the printed numbers can test, {named}, is contradicted by them.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import plots
-from analysis.sections.base import cite, Case, citation, number
+from analysis.sections.base import as_printed, cite, Case, citation, number
 from analysis.sections.material import first_upper
 
 # The report's framework (of-2013 §3.1.1 Figur 3 and Tabell 2), in its order; other criteria follow.
@@ -61,7 +61,7 @@ def industries(case: Case) -> list[str]:
 def printed(value, qualifier, words: bool = False) -> str:
     """A value as the source prints it, with its qualifier: '> 8,400', '≈ 40', '5.6' ('over 8,400' in words)."""
     mark = (WORDS if words else MARKS).get(str(qualifier), "") if isinstance(qualifier, str) else ""
-    return f"{mark}{float(value):,.10g}"
+    return f"{mark}{as_printed(value)}"
 
 
 

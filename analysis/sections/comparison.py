@@ -11,10 +11,11 @@ from analysis import survey as sv
 from analysis.data.regions import get_region
 from analysis.sections.base import cite
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    GROUPS, SECTION_TITLES, TOWNS, Study, citation, open_study as _open_study,
+    GROUPS, SECTION_TITLES, TOWNS, Study, citation, number, open_study as _open_study,
 )
 from analysis.sections.claims import claims_of, synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
+from analysis.sections.display import join_citations
 from analysis.survey import InsufficientData
 
 NOTEBOOK = "comparison"
@@ -61,8 +62,8 @@ def towns_change(study: Study) -> pd.DataFrame:
     study.heading(f"Employment change {T0}–{T1}")
     total = table[table["industry_id"] == "tech-total"].set_index("area")
     better = [study.area(t) for t in _towns(study) if total.loc[t, "rel_change_pct"] > total.loc[REST, "rel_change_pct"]]
-    study.say(f"Technology employment grew {total.loc['tech-towns', 'rel_change_pct']:.1f} % in the four towns together "
-              f"and {total.loc[REST, 'rel_change_pct']:.1f} % in the rest of the country; towns above the rest of the "
+    study.say(f"Technology employment grew {number(total.loc['tech-towns', 'rel_change_pct'], 1)} % in the four towns "
+              f"together and {number(total.loc[REST, 'rel_change_pct'], 1)} % in the rest of the country; towns above the rest of the "
               f"country: {', '.join(better) or 'none'}.")
     for a in areas:
         study.findings.record(f"towns.{a}.tech-total.rel-change-pct", float(total.loc[a, "rel_change_pct"]), "percent",
@@ -92,7 +93,7 @@ def towns_structure(study: Study, year: int = T1) -> pd.DataFrame:
         study.findings.record(f"structure.krugman.{area}.{year}", round(ks[area], 4), "index",
                               f"Krugman index of {study.area(area)} against the rest of the country, technology industries {year}")
     study.say("Krugman dissimilarity from the rest of the country's technology structure (0 = the same, 2 = nothing in "
-              "common): " + "; ".join(f"{study.area(a)} {k:.2f}" for a, k in ks.items() if a != REST) + ".")
+              "common): " + "; ".join(f"{study.area(a)} {number(k, 2)}" for a, k in ks.items() if a != REST) + ".")
     wide = share.pivot_table(index="group", columns="area_name", values="share_pct", sort=False)
     study.table(wide.reset_index(), "towns-structure")
     fig = plots.grouped_bars(share, "group", "share_pct", f"Structure of the technology industries, {year}",
@@ -136,7 +137,7 @@ def concordance(study: Study, question: str, title: str) -> pd.DataFrame:
         study.say(f"Fewer than two rankings share three or more items ({kept.shape[1]} rankings, {kept.shape[0]} common "
                   "items): too few items for a concordance measure.")
         return kept
-    study.say(f"Kendall's W across {res.m_raters} rankings of {res.n_items} common items: **{res.w:.2f}** (1 = the same "
+    study.say(f"Kendall's W across {res.m_raters} rankings of {res.n_items} common items: **{number(res.w, 2)}** (1 = the same "
               "order everywhere, 0 = no agreement). Descriptive: a handful of items supports no test.")
     study.findings.record(f"{question}.kendall-w", round(float(res.w), 4), "W", f"Kendall's W across {', '.join(kept.columns)}")
     # one ranking per town: all firms where printed, else the town's first firm group (Horten: system firms)
@@ -145,7 +146,7 @@ def concordance(study: Study, question: str, title: str) -> pd.DataFrame:
     pairs = pairs[pairs["defined"].fillna(False)]
     if not pairs.empty:
         study.say("Pairwise (Kendall's tau-b over the items both rank): " + "; ".join(
-            f"{study.area(a['a'])}–{study.area(a['b'])} {a['tau']:.2f} ({a['n']} items)" for a in pairs.to_dict("records")) + ".")
+            f"{study.area(a['a'])}–{study.area(a['b'])} {number(a['tau'], 2)} ({a['n']} items)" for a in pairs.to_dict("records")) + ".")
     study.table(kept.reset_index().assign(item_id=lambda f: [study.item(question, i) for i in f["item_id"]]).rename(
         columns={"item_id": "item"}), f"{question}-concordance", decimals={c: 0 for c in kept.columns})
     return kept
@@ -205,7 +206,26 @@ def dynamics_matrix(study: Study) -> pd.DataFrame:
               f"in the same groups, Tabell v.3; entry rates, Tabell v.6), reading '(+)' as '+': the recomputed employment "
               f"sign agrees for {agree_e} of {len(table)} towns, the new-firm sign for {agree_f} of {len(table)}. The "
               "innovation and profitability columns rest on survey and accounts data the report does not print.")
-    return study.table(table, "fig8-1-dynamics")
+    return study.table(table, "fig8-1-dynamics", decimals={c: 1 for c in FIG81_NUMBERS}, views=fig81_views(table))
+
+
+FIG81_SIGNS = {"employment (report)": "employment, the report", "employment recomputed": "employment, recomputed",
+               "innovation (report)": "innovation, the report", "new firms (report)": "new firms, the report",
+               "new firms recomputed": "new firms, recomputed", "profitability (report)": "profitability, the report"}
+FIG81_NUMBERS = ("core change, %", "Norway, same groups, %", "core entry rate, %", "Norway entry rate, same groups, %")
+
+
+def fig81_views(table: pd.DataFrame) -> list[tuple[pd.DataFrame, str]]:
+    """Figur 8.1 as it is drawn, a matrix of signs (components by town, the recomputed signs under the
+    report's, with a true minus), and the numbers the recomputed signs rest on, town by town."""
+    signs = table.set_index("town")[list(FIG81_SIGNS)].rename(columns=FIG81_SIGNS).T
+    signs = signs.map(lambda v: v.replace("-", "−") if isinstance(v, str) else "")
+    signs = signs.rename_axis("component").reset_index().rename_axis(None, axis=1)
+    sources = join_citations(table["source"])
+    return [(signs, f"Figur 8.1's signs for the core sectors against the country, the report's and the recomputed "
+                    f"({sources})"),
+            (table[["town", "core groups", *FIG81_NUMBERS]],
+             "What the recomputed signs compare: the core groups' change and entry rate against Norway's")]
 
 
 def _claims(study: Study, sections=("comparison",)) -> pd.DataFrame:
@@ -286,8 +306,9 @@ def conclusion(study: Study) -> None:
     parts = []
     if rest is not None:
         above = [study.area(t) for t in towns if got.get(f"towns.{t}.tech-total.rel-change-pct", -1e9) > rest]
-        parts.append(f"Between 1997 and 2005 the technology industries grew {got['towns.tech-towns.tech-total.rel-change-pct']:.1f} % "
-                     f"in the four towns together against {rest:.1f} % in the rest of the country"
+        parts.append(f"Between 1997 and 2005 the technology industries grew "
+                     f"{number(got['towns.tech-towns.tech-total.rel-change-pct'], 1)} % in the four towns together "
+                     f"against {number(rest, 1)} % in the rest of the country"
                      + (f"; only {', '.join(above)} grew faster" if above else "; none of the towns grew faster"))
     cl = claims_of(study, "comparison")
     operative = cl[(cl["kind"] == "cluster-verdict") & (cl["report_verdict"] == "operative")]

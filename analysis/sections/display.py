@@ -19,19 +19,28 @@ import pandas as pd
 
 from analysis import plots
 from analysis.names import SLUG
-from analysis.reproduce import REF_RE
+from analysis.numerals import as_printed, number  # noqa: F401 - the sections' number formatter
+from analysis.reproduce import REF_RE, STATUS_LABELS
 
 LONG_TABLE = 15  # rows: about a screen at book width
 TABLE_CHARACTERS = 100  # characters of table text across the full width of a book page or report
 # rows a reader should see first in a long table, by the column that says so
 NOTABLE = {
     "verdict": lambda s: s.astype(str).str.startswith(("contradicted", "not evaluable")),
-    "status": lambda s: s.isin(["mismatch", "source-inconsistent"]),
+    "status": lambda s: s.isin(["mismatch", "source-inconsistent", STATUS_LABELS["mismatch"],
+                                STATUS_LABELS["source-inconsistent"]]),
 }
 VERBATIM_COLUMNS = ("in the source's words",)  # Norwegian as printed: never relabelled
 ERRATA_COLUMNS = ("errata", "errata_id", "erratum")
 BARE_REF = re.compile(r"\[(\w[\w-]*(?:,[^\]]*)?)\]")  # '[education-institutions,local]' after a reference
 SNAKE = re.compile(r"\b([a-z]+(?:_[a-z0-9]+)+)(?:\.([a-z_0-9]+))?\b")
+# a recomputation formula inside a text: references with numbers, operators and brackets between them
+_FORMULA_PART = r"[\d.\s()*/+\-−]*"
+FORMULA = re.compile(rf"{_FORMULA_PART}(?:{REF_RE.pattern}{_FORMULA_PART})+")
+YEARS = re.compile(r"\b(1[6-9]\d\d|20\d\d)-(1[6-9]\d\d|20\d\d)\b")  # '1997-2005' -> '1997–2005'
+NEGATIVE = re.compile(r"(?<![\w.\-])-(?=\d)|(?<=[\w)]) - (?=\d)")  # '-6.8', '67 established - 49': a minus
+# a number written out: '−6.8', '2,741–2,782', or as the source qualifies it: '≈ 200,000', '> 10', 'from 17,000'
+NUMERIC_TEXT = re.compile(r"^(?:[<>≈] |from |to )?[−+]?\d[\d,]*(?:\.\d+)?(?:–[−+]?\d[\d,]*(?:\.\d+)?)?$")
 
 
 def _in_notebook() -> bool:
@@ -69,13 +78,6 @@ def fold_html(summary: str, text: str) -> str:
 
     return f'<details class="folded"><summary>{html.escape(summary)}</summary>\n{MarkdownIt("commonmark").render(text)}</details>'
 
-
-
-def number(value, decimals: int = 0) -> str:
-    """A number for prose and tables: thousands separated, fixed decimals, '–' for missing."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{float(value):,.{decimals}f}".replace("-", "−")
 
 
 # ------------------------------------------------------------------------------------- labels
@@ -133,6 +135,12 @@ class Labels:
         if "network_nodes" in data and "network" in data["network_nodes"].columns:
             for net in data["network_nodes"]["network"].dropna().unique():
                 words.setdefault(str(net), f"the {str(net).replace('-', ' ')} network")
+        for k, v in STATUS_LABELS.items():  # a status named in a text ('reports the value as source-inconsistent')
+            if "-" in k:
+                words.setdefault(k, v)
+        for k, v in cells.items():  # a coded term of two hyphens or more ('rest-of-ostlandet') is no English word
+            if k.count("-") >= 2 and SLUG.match(k):
+                words.setdefault(k, _lower_first(v))
         self.words, self.cells = words, {**{k: v for k, v in words.items() if k not in cells}, **cells}
         regions = set(data["regions"]["region_id"].astype(str)) if "regions" in data else set()
         # in running text only what cannot be an English word: a region id, or an id with - _ or a digit
@@ -153,14 +161,41 @@ class Labels:
         label = self.words[m.group(1)]
         return "the" + label[3:] if m.start() > 0 and label.startswith("The ") else label
 
+    def _formula(self, m: re.Match) -> str:
+        """A formula of several references as the cells it reads: 'employment (Horten; ICT services, R&D
+        services; 1997, 2005; Tabell v.3)'; a single reference is written out where it stands."""
+        text = m.group(0)
+        refs = list(REF_RE.finditer(text))
+        if len(refs) < 2:
+            return text
+        # brackets the match took from the text around the formula stay where they were
+        opens, closes = text.count("("), text.count(")")
+        lead = text[:len(text) - len(text.lstrip())] + "(" * max(0, opens - closes)
+        tail = ")" * max(0, closes - opens) + text[len(text.rstrip()):]
+        parts: dict[str, list[list[str]]] = {}
+        for r in refs:
+            keys = [k.strip() for k in r.group(2).split(",") if k.strip()]
+            columns = parts.setdefault(r.group(1), [])
+            columns.extend([] for _ in range(len(keys) - len(columns)))
+            for i, k in enumerate(keys):
+                if k not in columns[i]:
+                    columns[i].append(k)
+        cells = []
+        for dataset, columns in parts.items():
+            named = [", ".join(self.cells.get(k, _words(k)) for k in (sorted(c) if all(k.isdigit() for k in c) else c))
+                     for c in columns]
+            cells.append(f"{dataset.replace('_', ' ')} ({'; '.join(named)})")
+        return lead + " and ".join(cells) + tail
+
     def text(self, value) -> str:
-        """A free text with every id in it replaced by its name."""
+        """A free text with every id in it replaced by its name, a formula by the cells it reads."""
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return ""
         s = str(value)
         whole = self.cells.get(s.strip())
         if whole is not None:
             return whole
+        s = FORMULA.sub(self._formula, s)
         s = REF_RE.sub(self._ref, s)
         s = BARE_REF.sub(lambda m: f"({self._args(m.group(1))})", s)
         if self._word_re is not None:
@@ -168,15 +203,91 @@ class Labels:
         s = SNAKE.sub(lambda m: m.group(1).replace("_", " ") + (f" ({m.group(2).replace('_', ' ')})" if m.group(2) else ""), s)
         return _words(s)
 
+    def coded(self, text: str) -> str:
+        """A text whose hyphenated words are coded terms where the data have them ('Totalt row, not-relevant');
+        for texts that name cells by their codes, where 'car-parts' is a term and not a compound word."""
+        return re.sub(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])",
+                      lambda m: _lower_first(self.cells[m.group(0)]) if m.group(0) in self.cells else m.group(0), text)
+
     def header(self, column) -> str:
         return str(column).replace("_", " ")
+
+
+# ------------------------------------------------------------------------------------- printed values
+
+# what a column of firm dynamics holds, where a printed value's description names the column only in the
+# source's words ("Tab v.6 'Nettotilgang' horten g1")
+MEASURE_WORDS = {"difference": "net change in firms", "entry-rate-pct": "firms established per 100 firms of 1998",
+                 "turbulence": "firms established and closed per 100 firms of 1998",
+                 "net-rate-pct": "net change in firms per 100 firms of 1998"}
+QUOTED = re.compile(r"'(?P<column>.+?)'(?=[\s,;:]|$)")  # a column heading in the source's words; "populasjon'98" inside
+TABLE_FIRST = re.compile(r"^Tab\.? (?P<table>\S+) (?P<rest>.+)$")
+
+
+def reading(text: str) -> str:
+    """A text's periods with an en dash ('1997–2005'), its negative numbers with a minus ('−6.8') and its
+    arrows as arrows ('77 → 64')."""
+    text = YEARS.sub(r"\1–\2", str(text)).replace(" -> ", " → ")
+    return NEGATIVE.sub(lambda m: m.group(0).replace("-", "−"), text)
+
+
+def _names_industry(text: str, label: str, industry_id: str) -> bool:
+    """Does the text already name the industry: by its label, its id as a word, or its label's first word?"""
+    low, head = text.lower(), label.split()[0].lower()
+    return (label.lower() in low or re.search(rf"(?<![\w-]){re.escape(industry_id)}(?![\w-])", text) is not None
+            or (len(head) > 4 and head in low))
+
+
+def describe_printed(row: dict, labels: Labels | None = None) -> str:
+    """What a printed value is, for a reader: the table by its name, then the area and the industry by the
+    names the data give them, then what the row says ('Tab v.6 'Nettotilgang' horten g1' -> 'Tabell v.6,
+    Horten, metal products: net change in firms, 1998–2005 (the source's column «Nettotilgang»)'). The data's
+    description stays as it is; only what is shown changes."""
+    labels = labels or Labels()
+    description = str(row.get("description") or "")
+    area = labels.cells.get(str(row.get("area")), "") if row.get("area") else ""
+    area = "the" + area[3:] if area.startswith("The ") else area  # never first in the text: the table is
+    industry_id = row.get("industry_id")
+    industry = labels.words.get(str(industry_id), "") if isinstance(industry_id, str) and industry_id else ""
+    source = str(row.get("source") or "")
+    first = TABLE_FIRST.match(description)
+    if not first or not source.endswith(first["table"]):
+        return _dated(reading(labels.coded(labels.text(description))), row.get("period"))
+    quoted = QUOTED.search(description)
+    if quoted and str(row.get("measure")) in MEASURE_WORDS:
+        where = ", ".join(p for p in (area, industry) if p)
+        return reading(f"{source}, {where}: {MEASURE_WORDS[row['measure']]}, {row.get('period')} "
+                       f"(the source's column «{quoted['column']}»)")
+    rest = labels.text(first["rest"])
+    lead = [source]
+    if area and rest.startswith(area + " "):
+        rest = rest[len(area) + 1:]
+        lead.append(area)
+    elif area and area.split(" (")[0].lower() not in rest.lower():
+        lead.append(area)
+    if industry and not _names_industry(rest, industry, str(industry_id)):
+        lead.append(industry)
+    return _dated(reading(labels.coded(", ".join([*lead, rest]))), row.get("period"))
+
+
+def _dated(text: str, period) -> str:
+    """The text with its year or period where it names none of it ('exports as % of turnover, 1991')."""
+    if period is None or pd.isna(period) or not str(period).strip():
+        return text
+    shown = reading(str(period))
+    years = re.findall(r"\d{4}", shown)
+    return text if shown in text or (years and all(y in text for y in years)) else f"{text.rstrip('.')}, {shown}"
 
 
 # ------------------------------------------------------------------------------------- errata
 
 def erratum_html(errata_id: str, errata: pd.DataFrame | None, labels: Labels | None = None) -> str:
     """An errata id that unfolds to both values with their lines, which one is used and why."""
-    text = (labels or Labels()).text
+    labels = labels or Labels()
+
+    def text(value) -> str:
+        return reading(labels.text(value))
+
     if not errata_id or pd.isna(errata_id):
         return ""
     ids = [e.strip() for e in re.split(r"[;,\s]+", str(errata_id)) if e.strip()]
@@ -217,6 +328,12 @@ def _as_printed(s: pd.Series) -> bool:
     return not v.empty and bool(((v * 100 - (v * 100).round()).abs() < 1e-6).all())
 
 
+def _numbers_as_text(s: pd.Series) -> bool:
+    text = s.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return not text.empty and bool(text.str.match(NUMERIC_TEXT).all())
+
+
 def _widths(shown: pd.DataFrame) -> dict[str, str]:
     """Width per column in proportion to its text (within bounds), so long texts wrap instead of
     pushing the table off the page; a number or a header word is never broken."""
@@ -235,6 +352,9 @@ def _widths(shown: pd.DataFrame) -> dict[str, str]:
         floors[col] = (max(longest_word, min(15.0, float(words.max() or 0))) + 3) / TABLE_CHARACTERS
     if max(lengths.values(), default=0) < 30:
         return {}
+    if sum(floors.values()) >= 1.0:  # too many columns to keep every word whole: each its floor's share
+        total_floor = sum(floors.values())
+        return {col: f"{100 * v / total_floor:.0f}%" for col, v in floors.items()}
     total = sum(lengths.values())
     shares = {col: max(n / total, floors[col]) for col, n in lengths.items()}
     over = sum(shares.values()) - 1.0
@@ -252,7 +372,7 @@ def _prepared(frame: pd.DataFrame, labels: Labels | None) -> pd.DataFrame:
     for col in shown.columns:
         if shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
             if str(col) not in VERBATIM_COLUMNS and str(col) not in ERRATA_COLUMNS:
-                shown[col] = shown[col].map(labels.text)
+                shown[col] = shown[col].map(labels.text).map(reading)
     return shown.rename(columns={c: labels.header(c) for c in shown.columns})
 
 
@@ -278,6 +398,12 @@ def table_html(frame: pd.DataFrame, decimals: dict[str, int] | None = None, capt
             gt = gt.fmt_number(columns=col, decimals=2, drop_trailing_zeros=True)
         else:
             gt = gt.fmt_number(columns=col, decimals=1)
+    numbers_as_text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c]) and _numbers_as_text(shown[c])]
+    if numbers_as_text:  # numbers written out per row (at each one's printed precision) align as numbers do
+        from great_tables import loc, style
+
+        gt = gt.cols_align(align="right", columns=numbers_as_text).tab_style(
+            style.text(whitespace="nowrap"), loc.body(columns=numbers_as_text))
     for col in (c for c in shown.columns if c in ERRATA_COLUMNS):
         gt = gt.fmt(columns=col, fns=lambda v: erratum_html(v, errata, labels))
     widths = _widths(shown)
@@ -289,6 +415,51 @@ def table_html(frame: pd.DataFrame, decimals: dict[str, int] | None = None, capt
     if caption:
         gt = gt.tab_header(title=caption)
     return gt.as_raw_html()
+
+
+def join_citations(citations) -> str:
+    """Citations of one place joined: '§6.2, lines 7006–7008; §6.2, line 7012' -> '§6.2, lines 7006–7008, 7012'."""
+    where: dict[str, list[str]] = {}
+    for c in dict.fromkeys(map(str, citations)):
+        place, sep, lines = c.rpartition(", line")
+        if not sep:
+            where.setdefault(c, [])
+            continue
+        where.setdefault(place, []).extend(x.strip() for x in lines.removeprefix("s").split(",") if x.strip())
+    out = []
+    for place, lines in where.items():
+        lines = list(dict.fromkeys(lines))
+        word = "line" if len(lines) == 1 and "–" not in lines[0] else "lines"
+        out.append(f"{place}, {word} {', '.join(lines)}" if lines else place)
+    return "; ".join(out)
+
+
+MAX_PERIOD_COLUMNS = 8  # more periods than this make a wide table mostly empty: the long form stays
+
+
+def by_period(frame: pd.DataFrame, keys: list[str], period: str, value: str, cite: str | None = None,
+              max_periods: int = MAX_PERIOD_COLUMNS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A long table's series in a wide layout, one row per key with its periods as columns, and the rows
+    that form no series as they are: (wide, rest).
+
+    A series is a key (``keys``) with one value in each of two or more periods; ``cite`` (a citation column)
+    is joined per key. Where the series would need more than ``max_periods`` columns nothing is widened.
+    """
+    if frame.empty:
+        return frame.iloc[0:0], frame
+    groups = frame.groupby(keys, sort=False, dropna=False)[period]
+    series = groups.transform(lambda p: p.nunique() >= 2 and p.is_unique).astype(bool)
+    periods = sorted(frame.loc[series, period].astype(str).unique(), key=_natural)
+    if not series.any() or len(periods) > max_periods:
+        return frame.iloc[0:0], frame
+    long = frame[series].assign(**{period: frame.loc[series, period].astype(str)})
+    order = long[keys].drop_duplicates()
+    wide = long.set_index([*keys, period])[value].unstack(period).reindex(columns=periods)
+    wide = order.merge(wide.reset_index(), on=keys, how="left")
+    if cite is not None:
+        cited = long.groupby(keys, sort=False, dropna=False)[cite].agg(join_citations)
+        wide = wide.merge(cited.reset_index(), on=keys, how="left")
+    return wide.reset_index(drop=True), frame[~series]
 
 
 def _notable(frame: pd.DataFrame) -> pd.DataFrame:

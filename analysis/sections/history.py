@@ -12,10 +12,12 @@ from analysis import plots
 
 from analysis.sections.base import cite
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Case, citation, header, open_case as _open_case,
+    Case, as_printed, citation, header, number, open_case as _open_case,
 )
 from analysis.sections import material
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
+from analysis.sections.clusters import printed
+from analysis.sections.display import by_period
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 
 NOTEBOOK = "history"
@@ -104,15 +106,33 @@ def series(case: Case) -> pd.DataFrame:
                                  f"{measure.replace('-', ' ').capitalize()} ({unit}{', log scale' if log else ''})", log=log)
         case.figure(fig, f"series-{subject_id}-{measure}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
         first, last = g.iloc[0], g.iloc[-1]
-        case.say(f"{subject}: {measure.replace('-', ' ')} from {first['value']:,.0f} {unit} in {int(first['year'])} to "
-                 f"{last['value']:,.0f} in {int(last['year'])}.")
+        case.say(f"{subject}: {measure.replace('-', ' ')} from {as_printed(first['value'])} {unit} in {int(first['year'])} "
+                 f"to {as_printed(last['value'])} in {int(last['year'])}.")
         drawn.append((subject_id, measure))
     rest = hs[~hs.set_index(["subject_id", "measure"]).index.isin(drawn)]
     if not rest.empty:
         if not drawn:
             case.heading("The history in numbers")
-        case.table(rest[["subject", "measure", "year", "value", "unit", "qualifier", "source", "lines"]], "history-numbers")
+        full = rest[["subject", "measure", "year", "value", "unit", "qualifier", "source", "lines"]]
+        case.table(full, "history-numbers", views=numbers_views(full))
     return hs
+
+
+def numbers_views(numbers: pd.DataFrame) -> list[tuple[pd.DataFrame, str | None]]:
+    """The history's other numbers for reading: each value with the source's mark ('≈ 70', '< 30') and one
+    citation; a subject's measure given for two or more years as one row with the years as columns."""
+    shown = pd.DataFrame({"subject": numbers["subject"].values, "measure": numbers["measure"].str.replace("-", " ").values,
+                          "unit": numbers["unit"].values, "year": numbers["year"].astype("Int64").values,
+                          "value": [printed(v, q) for v, q in zip(numbers["value"], numbers["qualifier"])],
+                          "source": [cite(s, x) for s, x in zip(numbers["source"], numbers["lines"])]})
+    wide, rest = by_period(shown, ["subject", "measure", "unit"], "year", "value", cite="source")
+    views = []
+    if not wide.empty:
+        views.append((wide, "Numbers the history gives for two or more years"))
+    if not rest.empty:
+        views.append((rest[["subject", "measure", "year", "value", "unit", "source"]],
+                      "Other numbers of the history" if views else None))
+    return views
 
 
 def employment_index(case: Case) -> pd.DataFrame:
@@ -138,8 +158,9 @@ def employment_index(case: Case) -> pd.DataFrame:
             case.findings.record(f"history.index-low.{industry}", float(lo["index"]), "index",
                                  f"Lowest index value of {case.name}, {case.industry(industry)} ({int(lo['year'])})")
             comps = g[(g["area"] != case.rid) & (g["industry_id"] == industry) & (g["year"] == last["year"])]
-            comp_text = "; ".join(f"{case.area(r['area'])} {r['index']:.0f}" for r in comps.to_dict("records"))
-            case.say(f"{case.industry(industry)}: lowest {lo['index']:.1f} in {int(lo['year'])}, {last['index']:.1f} in "
+            comp_text = "; ".join(f"{case.area(r['area'])} {number(r['index'])}" for r in comps.to_dict("records"))
+            case.say(f"{case.industry(industry)}: lowest {number(lo['index'], 1)} in {int(lo['year'])}, "
+                     f"{number(last['index'], 1)} in "
                      f"{int(last['year'])}" + (f", against {comp_text} in the same industry." if comp_text else "."))
         out.append(g)
     return pd.concat(out, ignore_index=True)
@@ -166,16 +187,16 @@ def conclusion(case: Case) -> None:
     parts = []
     first = got.get("history.first-year")
     events = int(got["history.events"]["value"])
-    parts.append(f"The sources date {case.name}'s milieu back to {first['value']:.0f} and record {events} events of its history"
+    parts.append(f"The sources date {case.name}'s milieu back to {int(first['value'])} and record {events} events of its history"
                  if first else f"The sources record {events} events of {case.name}'s history, none of them dated")
     hs = case.rows("history_series")
     long = hs.groupby(["subject_id", "measure"]).filter(lambda g: g["year"].nunique() >= 3) if not hs.empty else hs
     for _, g in (long.groupby(["subject_id", "measure"], sort=False) if not long.empty else []):
         g = g.sort_values("year")
-        parts.append(f"{case.term('history-subject', g['subject_id'].iloc[0])}'s {g['measure'].iloc[0].replace('-', ' ')} went from {g['value'].iloc[0]:,.0f} "
-                     f"in {int(g['year'].iloc[0])} to {g['value'].iloc[-1]:,.0f} {g['unit'].iloc[-1]} in {int(g['year'].iloc[-1])}")
+        parts.append(f"{case.term('history-subject', g['subject_id'].iloc[0])}'s {g['measure'].iloc[0].replace('-', ' ')} went from "
+                     f"{as_printed(g['value'].iloc[0])} in {int(g['year'].iloc[0])} to {as_printed(g['value'].iloc[-1])} {g['unit'].iloc[-1]} in {int(g['year'].iloc[-1])}")
     low = next((r for k, r in got.items() if k.startswith("history.index-low.")), None)
     if low:
-        parts.append(f"the employment index fell to {low['value']:.1f} ({low['description'].split('(')[-1].rstrip(')')})")
+        parts.append(f"the employment index fell to {number(low['value'], 1)} ({low['description'].split('(')[-1].rstrip(')')})")
     case.heading("Conclusion")
     case.say("; ".join(parts) + ". " + verdict_sentence(case, "history"))

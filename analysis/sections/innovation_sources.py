@@ -17,7 +17,7 @@ from analysis.sections.base import (  # noqa: F401 - the notebook calls these th
 )
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.sections import material
-from analysis.sections.base import number
+from analysis.sections.base import as_printed, number
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.clusters import definitions
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
@@ -56,7 +56,8 @@ def introduction(case: Case) -> None:
     n_all, n_asked = int(answered.iloc[0]), int(asked.iloc[0])
     lo, hi = sv.nonresponse_bounds(n_all // 2, n_all, n_asked)
     case.say(f"How much the {n_asked - n_all} firms that did not answer could matter: {n_all // 2} of the {n_all} that "
-             f"answered ({100 * (n_all // 2) / n_all:.0f} %) could be anywhere from {100 * lo:.0f} % to {100 * hi:.0f} % "
+             f"answered ({number(100 * (n_all // 2) / n_all)} %) could be anywhere from {number(100 * lo)} % to "
+             f"{number(100 * hi)} % "
              "of all firms asked, had the others all answered one way or the other (the towns' own numbers asked "
              "are not printed, so this bound is given for the survey as a whole).")
 
@@ -89,7 +90,7 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
             ga, gb = case.term("firm-group", a["a"]), case.term("firm-group", a["b"])
             if a["defined"]:
                 case.say(f"Agreement between {ga} and {gb} over the {a['n']} items both rank: Kendall's tau-b = "
-                         f"**{a['tau']:.2f}** (1 = the same order, 0 = unrelated). Descriptive only: {a['n']} items "
+                         f"**{number(a['tau'], 2)}** (1 = the same order, 0 = unrelated). Descriptive only: {a['n']} items "
                          "ranked by a purposive sample support no test.")
                 case.findings.record(f"{question}.tau.{a['a']}.{a['b']}", round(float(a["tau"]), 4), "Kendall tau",
                                      f"Rank agreement ({question}) between {ga} and {gb} over {a['n']} common items")
@@ -124,7 +125,7 @@ def _share_row(case: Case, r: dict, population: int | None) -> dict:
         lo, hi = sv.share_interval(counts[0], n), sv.share_interval(counts[1], n)
         out.update({"share, %": float(r["share_pct"]), "interval low, %": 100 * lo.ci_low,
                     "interval high, %": 100 * hi.ci_high,
-                    "note": f"the printed {r['share_pct']:g} % of {n} allows {counts[0]}"
+                    "note": f"the printed {as_printed(r['share_pct'])} % of {n} allows {counts[0]}"
                             + (f"–{counts[1]}" if counts[1] != counts[0] else "") + " firms"})
     else:
         out["note"] = "approximate print: no interval"
@@ -132,7 +133,7 @@ def _share_row(case: Case, r: dict, population: int | None) -> dict:
     if population and population >= n and r["firm_group"] == "all":
         lo, hi = sv.finite_population_interval(counts[0], n, population)
         out["note"] = (out["note"] + "; " if out["note"] else "") + (
-            f"as a random draw from the register's {population} technology firms: {100 * lo:.0f}–{100 * hi:.0f} %")
+            f"as a random draw from the register's {population} technology firms: {number(100 * lo)}–{number(100 * hi)} %")
     return out
 
 
@@ -174,16 +175,16 @@ def national_comparison(case: Case, si: pd.DataFrame) -> None:
             continue
         n = None if pd.isna(r["n"]) else int(r["n"])
         n = n or (respondents(case) if r["firm_group"] == "all" else None)
-        figures = "; ".join(f"{case.term('firm-group', x['firm_group'])} {x['share_pct']:g} %"
+        figures = "; ".join(f"{case.term('firm-group', x['firm_group'])} {as_printed(x['share_pct'])} %"
                             + (f" ({x['qualifier'].replace('range-', '')} end of a range)" if "range" in str(x["qualifier"]) else "")
                             for x in refs.to_dict("records"))
-        text = f"{r['description']}: {r['share_pct']:g} % in {case.name}"
+        text = f"{r['description']}: {as_printed(r['share_pct'])} % in {case.name}"
         if n:
             try:
                 lo_c, hi_c = sv.rounded_share_counts(float(r["share_pct"]), n)
                 lo, hi = sv.share_interval(lo_c, n).ci_low, sv.share_interval(hi_c, n).ci_high
                 outside = [x for x in refs["share_pct"] if not 100 * lo <= x <= 100 * hi]
-                text += (f" (n = {n}, interval {100 * lo:.0f}–{100 * hi:.0f} %); every national figure printed "
+                text += (f" (n = {n}, interval {number(100 * lo)}–{number(100 * hi)} %); every national figure printed "
                          f"({figures}) lies {'below' if all(x < 100 * lo for x in refs['share_pct']) else 'outside' if len(outside) == len(refs) else 'partly inside'} it")
             except (ValueError, InsufficientData):
                 text += f" against {figures}"
@@ -290,7 +291,7 @@ def local_actors(case: Case) -> pd.DataFrame:
         except (InsufficientData, ValueError):
             continue
         case.say(f"The ranking implied by the 'very important' counts and the printed ranks of the "
-                 f"{case.term('firm-group', group)} (Tabell 4.6) agree with Kendall's tau-b = **{res.tau:.2f}** over "
+                 f"{case.term('firm-group', group)} (Tabell 4.6) agree with Kendall's tau-b = **{number(res.tau, 2)}** over "
                  f"{res.n_common} common actors (descriptive).")
         case.findings.record(f"local-institutions.tau.counts.{group}", round(res.tau, 4), "Kendall tau",
                              f"Agreement of Figur v.21's counts with Tabell 4.6's ranks of {group}")
@@ -317,12 +318,13 @@ def conclusion(case: Case) -> None:
     loc = case.rows("locations", subject="innovation-partners", source="Tabell 8.1")
     if not loc.empty:
         share = loc.set_index("location")["value"]
-        parts.append(f"{share.get('local', 0):.0f} % of the innovation partners are local and {share.get('abroad', 0):.0f} % "
+        parts.append(f"{number(share.get('local', 0))} % of the innovation partners are local and "
+                     f"{number(share.get('abroad', 0))} % "
                      "abroad (Tabell 8.1)")
     got = {r["id"]: r["value"] for r in case.findings.records()}
     taus = {k: v for k, v in got.items() if k.startswith("information-sources.tau.")}
     if taus:
-        parts.append(f"the firm groups rank the sources much alike (Kendall's tau-b {next(iter(taus.values())):.2f})")
+        parts.append(f"the firm groups rank the sources much alike (Kendall's tau-b {number(next(iter(taus.values())), 2)})")
     sentence = verdict_sentence(case, "innovation-sources")
     if not parts and not sentence:
         return

@@ -3,6 +3,7 @@ ch. 3) and the rural context of the 2018 Distriktssenteret anthology, as far as 
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pandas as pd
@@ -10,11 +11,12 @@ import pandas as pd
 from analysis import indicators as ind
 from analysis import plots
 from analysis.sections.base import (  # noqa: F401 - the notebook calls these through this module
-    Study, citation, number, open_study as _open_study,
+    Study, cite, citation, number, open_study as _open_study,
 )
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
 from analysis.sections.clusters import printed
+from analysis.sections.display import by_period
 from analysis.sections.material import doc_year
 from analysis.sections.reproduction import NATIONAL_AREAS, reproduce_published  # noqa: F401
 
@@ -77,9 +79,44 @@ def national_indicators(study: Study) -> pd.DataFrame:
                               "source": (g["source"] + ", lines " + g["lines"]).values})
         if table["area"].nunique() == 1:
             table = table.drop(columns="area")
-        study.table(table, f"national-indicators-{doc}", caption=DOC_SHORT_NAMES.get(doc, doc))
+        study.table(table, f"national-indicators-{doc}", views=_indicator_views(study, g, DOC_SHORT_NAMES.get(doc, doc)))
         shown.append(g)
     return pd.concat(shown)
+
+
+def _measure_name(indicator: str, category: str, descriptions: pd.Series) -> str:
+    """'Farms in operation', 'Agriculture share of GDP': the indicator in words, an abbreviation as the source's
+    descriptions write it."""
+    written = {w.lower(): w for d in descriptions for w in re.findall(r"[A-Za-z]+", str(d)) if w.isupper()}
+    words = [written.get(w, w) for w in indicator.split("-")] + ([] if category == "all" else [f"({category.replace('-', ' ')})"])
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def _indicator_views(study: Study, g: pd.DataFrame, caption: str) -> list[tuple[pd.DataFrame, str]]:
+    """One document's numbers for reading: a measure printed for two or more single years as one row with the
+    years as columns, each other number with the words it stands for."""
+    rows = pd.DataFrame({"area": g["region_id"].map(study.area).values, "indicator": g["indicator"].values,
+                         "category": g["category"].values, "what": g["description"].values,
+                         "value": [printed(v, q) for v, q in zip(g["value"], g["qualifier"])],
+                         "unit": g["unit"].values, "year or period": g["period"].astype(str).values,
+                         "source": [cite(s, x) for s, x in zip(g["source"], g["lines"])]})
+    single_years = rows[rows["year or period"].str.fullmatch(r"\d{4}")]
+    wide, unwidened = by_period(single_years, ["area", "indicator", "category", "unit"], "year or period", "value",
+                                cite="source")
+    one_area = rows["area"].nunique() == 1
+    views = []
+    if not wide.empty:
+        names = [_measure_name(i, c, rows.loc[(rows["indicator"] == i) & (rows["category"] == c), "what"])
+                 for i, c in zip(wide["indicator"], wide["category"])]
+        wide = wide.drop(columns=["indicator", "category"])
+        wide.insert(1, "measure", names)
+        views.append((wide.drop(columns="area") if one_area else wide,
+                      f"{caption}: measures printed for two or more years"))
+    rest = rows.drop(index=single_years.index.difference(unwidened.index)).drop(columns=["indicator", "category"])
+    if not rest.empty:
+        views.append((rest.drop(columns="area") if one_area else rest, f"{caption}: other numbers" if views else caption))
+    return views
 
 
 def largest_milieus(study: Study) -> pd.DataFrame:
@@ -102,11 +139,12 @@ def largest_milieus(study: Study) -> pd.DataFrame:
     table = pd.DataFrame(rows).sort_values("high", ascending=False)
     # the towns' milieus are their specialised high-tech *and related* industries: no share of HTN
     table["share of Norway's high-tech employment, %"] = [
-        "–" if town is True else f"{100 * lo / national:.0f}" if lo == hi else f"{100 * lo / national:.0f}–{100 * hi / national:.0f}"
+        "–" if town is True else number(100 * lo / national) if lo == hi
+        else f"{number(100 * lo / national)}–{number(100 * hi / national)}"
         for lo, hi, town in zip(table["low"], table["high"], table.get("town", [None] * len(table)))]
     table = table.drop(columns="town").astype({"low": "Int64", "high": "Int64"})
     study.heading("The largest high-tech milieus")
-    study.say(f"Chapter 3 puts Norway's high-tech industries (HTN) at {national:,.0f} employed in 2005 (§3.2) and names "
+    study.say(f"Chapter 3 puts Norway's high-tech industries (HTN) at {number(national)} employed in 2005 (§3.2) and names "
               "the largest milieus; the towns' own technology milieus (Tabell 3.3, their specialised industries) are "
               "shown beside them. Bergen and Stavanger are printed as a range.")
     table["kind"] = ["technology town (its specialised industries)" if "specialised" in m else "high-tech milieu"
@@ -132,7 +170,8 @@ def national_benchmarks(study: Study) -> pd.DataFrame:
     e0, e1 = float(table["e_t0"].sum()), float(table["e_t1"].sum())
     study.heading("The national benchmark of the town chapters")
     study.say(f"Norway's technology industries (the appendix's seven groups; the four towns + the rest of the "
-              f"country, Tabell v.3) employed {e0:,.0f} in 1997 and {e1:,.0f} in 2005 ({ind.rel_change(e1, e0):+.1f} %): "
+              f"country, Tabell v.3) employed {number(e0)} in 1997 and {number(e1)} in 2005 "
+              f"({number(ind.rel_change(e1, e0), 1, sign=True)} %): "
               "the reference of the towns' changes, specialisation and shift-share.")
     study.findings.record("national.tech-total.rel-change-pct.1997-2005", ind.rel_change(e1, e0), "percent",
                           "Change of Norway's technology employment (Tabell v.3, towns + rest)")
@@ -151,9 +190,9 @@ def conclusion(study: Study) -> None:
     if all(f"national.ht-share.{a}" in got for a in MUNICIPALITY_TYPES) and not pop.empty:
         over = max(MUNICIPALITY_TYPES, key=lambda a: got[f"national.ht-share.{a}"] / pop.get(a, float("inf")))
         parts.append(f"High-tech employment is most over-represented in {study.area(over).lower()}: "
-                     f"{got[f'national.ht-share.{over}']:.0f} % of the jobs against {pop[over]:.0f} % of the population")
+                     f"{number(got[f'national.ht-share.{over}'])} % of the jobs against {number(pop[over])} % of the population")
     if "national.tech-total.rel-change-pct.1997-2005" in got:
-        parts.append(f"Norway's technology industries grew {got['national.tech-total.rel-change-pct.1997-2005']:.1f} % "
+        parts.append(f"Norway's technology industries grew {number(got['national.tech-total.rel-change-pct.1997-2005'], 1)} % "
                      "between 1997 and 2005")
     study.heading("Conclusion")
     study.say(("; ".join(parts) + ". " if parts else "") + verdict_sentence(study, "national-context", "norway"))

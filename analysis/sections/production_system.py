@@ -155,7 +155,7 @@ def specialisation(case: Case, year: int = T1) -> pd.DataFrame:
              f"group's share of {case.name}'s technology employment divided by its share of Norway's (Norway = the four "
              "towns + the rest of the country, Tabell v.3). Above 1: the group weighs more in the town's technology "
              f"industries than in the country's. The Krugman dissimilarity index of the two structures is "
-             f"**{k:.2f}** (0 = the same structure, 2 = nothing in common) and the Hoover coefficient **{h:.2f}** "
+             f"**{number(k, 2)}** (0 = the same structure, 2 = nothing in common) and the Hoover coefficient **{number(h, 2)}** "
              "(the share of the town's technology employment that would have to move group to mirror Norway's).")
     case.findings.record(f"specialisation.krugman.{year}", round(k, 4), "index", "Krugman index vs Norway, technology industries")
     case.findings.record(f"specialisation.hoover.{year}", round(h, 4), "index", "Hoover coefficient vs Norway, technology industries")
@@ -199,14 +199,14 @@ def shift_share(case: Case) -> pd.DataFrame:
     beat = [case.industry(g) for g in GROUPS if main.loc[g, "regional_shift"] > 0.5]
     growth = 100 * ((n1 - e1).sum() / (n0 - e0).sum() - 1)
     case.say(f"The change in each group split into what a rest-of-country trend would have given (*national share*: "
-             f"the technology industries of Norway without {case.name} grew {growth:.1f} %), the group's own national "
+             f"the technology industries of Norway without {case.name} grew {number(growth, 1)} %), the group's own national "
              "trend against that (*industry mix*) and the town's difference from its group's national trend "
              "(*regional shift*). The reference total is the technology industries, since the sources print no total "
-             f"employment per municipality. Over all groups: actual change {tot['actual_change']:+,.0f}, national share "
-             f"{tot['national_share']:+,.0f}, industry mix {tot['industry_mix']:+,.0f}, regional shift "
-             f"{tot['regional_shift']:+,.0f} persons. Groups that beat their national trend: {', '.join(beat) or 'none'}. "
+             f"employment per municipality. Over all groups: actual change {number(tot['actual_change'], sign=True)}, "
+             f"national share {number(tot['national_share'], sign=True)}, industry mix "
+             f"{number(tot['industry_mix'], sign=True)}, regional shift {number(tot['regional_shift'], sign=True)} persons. Groups that beat their national trend: {', '.join(beat) or 'none'}. "
              f"With Norway including {case.name} as the reference (the classic form), the regional shift is "
-             f"{tot_alt['regional_shift']:+,.0f}.")
+             f"{number(tot_alt['regional_shift'], sign=True)}.")
     for comp in ("national_share", "industry_mix", "regional_shift"):
         case.findings.record(f"shift-share.rest-of-country.{comp}.{T0}-{T1}", round(float(tot[comp]), 2), "persons",
                              f"Shift-share against Norway without {case.name}: {comp.replace('_', ' ')}, {T0}-{T1}")
@@ -254,8 +254,8 @@ def firm_size(case: Case) -> pd.DataFrame:
     large = fs[(fs["area"] == case.rid) & (fs["size_class"] == "gt100")]["share_pct"].sum()
     large_rest = fs[(fs["area"] == REST) & (fs["size_class"] == "gt100")]["share_pct"].sum()
     case.heading("Firm sizes")
-    case.say(f"Firms with 100 or more employees hold {large:.0f} % of {case.name}'s technology employment, against "
-             f"{large_rest:.0f} % in the rest of the country (Tabell v.4, 2005).")
+    case.say(f"Firms with 100 or more employees hold {number(large)} % of {case.name}'s technology employment, against "
+             f"{number(large_rest)} % in the rest of the country (Tabell v.4, 2005).")
     case.findings.record("firm-size.large-share", round(float(large), 2), "percent",
                          "Share of technology employment in firms with 100 or more employees")
     order = [case.term("size-class", c) for c in ("lt10", "10-29", "30-99", "gt100")]
@@ -279,7 +279,7 @@ def largest_firms(case: Case) -> pd.DataFrame:
         shown = g[["rank", "firm", "established_printed", "ownership", "products", "jobs", "jobs_year"]].rename(
             columns={"established_printed": "established", "jobs_year": "year"})
         case.table(shown, f"largest-firms-{src.lower().replace(' ', '-').replace('.', '-')}",
-                   caption=f"{src}: the {len(g)} firms listed, {jobs:,} jobs together")
+                   caption=f"{src}: the {len(g)} firms listed, {number(jobs)} jobs together")
     return lf
 
 
@@ -327,8 +327,8 @@ def _dynamics_row(case: Case, r: dict) -> dict:
             rec["1998 stock the entry rate allows"] = "none"
             return _stock_flow_rates(rec, est, closed, end)
         whole = (math.ceil(lo - 1e-9), math.floor(hi + 1e-9))
-        rec["1998 stock the entry rate allows"] = (str(whole[0]) if whole[0] == whole[1] else
-                                                   f"{whole[0]:,}–{whole[1]:,}" if whole[0] < whole[1] else "none")
+        rec["1998 stock the entry rate allows"] = (number(whole[0]) if whole[0] == whole[1] else
+                                                   f"{number(whole[0])}–{number(whole[1])}" if whole[0] < whole[1] else "none")
     return _stock_flow_rates(rec, est, closed, end)
 
 
@@ -367,7 +367,7 @@ def firm_dynamics(case: Case) -> pd.DataFrame:
     for c in ("firms 2005", "established", "closed", "net", "stock-flow base 1998"):
         if c in table:
             table[c] = table[c].astype("Int64")
-    case.table(table, "firm-dynamics", decimals={c: 0 for c in table.columns})
+    case.table(table, "firm-dynamics", decimals={c: 0 for c in table.columns}, views=dynamics_views(table))
     shown = [case.industry(g) for g in [*GROUPS, "tech-total", "core"]]
     plotted = table.dropna(subset=["printed entry rate, %"])
     plotted = plotted[plotted["group"].isin(shown) & (plotted["printed entry rate, %"] > 0)]
@@ -377,6 +377,24 @@ def firm_dynamics(case: Case) -> pd.DataFrame:
                                  "Entry rate (% of the 1998 stock, log scale)", benchmarks=[case.area("norway")], log=True)
         case.figure(fig, "entry-rates", citation(mine), plotted)
     return table
+
+
+DYNAMICS_COUNTS = ("area", "group", "firms 2005", "established", "closed", "net", "1998 stock the entry rate allows",
+                   "stock-flow base 1998")
+DYNAMICS_RATES = {"printed entry rate, %": "entry, printed", "entry rate on that base, %": "entry, stock-flow base",
+                  "exit rate, %": "exit, stock-flow base", "net rate, %": "net, stock-flow base",
+                  "printed turbulence": "turbulence, printed", "turbulence on that base": "turbulence, stock-flow base"}
+
+
+def dynamics_views(table: pd.DataFrame) -> list[tuple[pd.DataFrame, str]]:
+    """The firm-dynamics table in two that each fit a page: the counts with the 1998 stocks, and the rates
+    per 100 firms of 1998 as printed and on the stock-flow base."""
+    # 'established' alone would read as a year column (and print 1795 firms as the year 1795)
+    counts = table[[c for c in DYNAMICS_COUNTS if c in table.columns]].rename(
+        columns={"established": "established 1998–2005", "closed": "closed 1998–2005"})
+    rates = table[["area", "group", *(c for c in DYNAMICS_RATES if c in table.columns)]].rename(columns=DYNAMICS_RATES)
+    return [(counts, "Firms in 2005, established and closed 1998–2005, and the 1998 stock"),
+            (rates, "Rates per 100 firms of 1998: as printed, and on the stock-flow base")]
 
 
 def value_chains(case: Case) -> pd.DataFrame:
@@ -468,14 +486,14 @@ def conclusion(case: Case) -> None:
     shift_total = got.get(f"shift-share.rest-of-country.regional_shift.{T0}-{T1}")
     k = got.get(f"specialisation.krugman.{T1}")
     case.heading("Conclusion")
-    text = (f"{case.name}'s technology industries changed by {got[key]:+.1f} % between {T0} and {T1}, against "
-            f"{rest:+.1f} % in the rest of the country. ")
+    text = (f"{case.name}'s technology industries changed by {number(got[key], 1, sign=True)} % between {T0} and {T1}, against "
+            f"{number(rest, 1, sign=True)} % in the rest of the country. ")
     if shift_total is not None:
         text += (f"Against the trend of the rest of the country, the town's regional shift adds up to "
-                 f"{shift_total:+,.0f} persons: " + ("the town's groups did better than their national trends. "
+                 f"{number(shift_total, sign=True)} persons: " + ("the town's groups did better than their national trends. "
                                                      if shift_total > 0 else "the town's groups did worse than their national trends. "))
     if k is not None:
-        text += f"Its technology structure differs from Norway's with a Krugman index of {k:.2f}. "
+        text += f"Its technology structure differs from Norway's with a Krugman index of {number(k, 2)}. "
     case.say(text + verdict_sentence(case, "production-system"))
 
 

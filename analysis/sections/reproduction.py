@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.reproduce import REASONS, REF_RE, RULE_LABELS, reproduce_row
+from analysis.numerals import number
+from analysis.reproduce import REASONS, REF_RE, RULE_LABELS, STATUS_LABELS, recomputed_text, reproduce_row
 from analysis.sections.base import cite, Chapter
+from analysis.sections.display import describe_printed
 
 NOTEBOOK_OF_DATASET = {
     "employment": "production-system", "firm_size": "production-system", "firm_dynamics": "production-system",
@@ -104,6 +106,24 @@ def _how(rep) -> str:
     return RULE_LABELS.get(rep.rule, rep.rule)
 
 
+def _checked(rep) -> str:
+    """How a value was checked, for a reader: the rule, and for a computed value what the check found."""
+    return _how(rep) if rep.status == "not-computable" or not rep.detail else f"{_how(rep)}: {rep.detail}"
+
+
+def _reader_view(rows: list[dict], reps: list, published: list[dict], chapter: Chapter) -> pd.DataFrame:
+    """The table as a reader sees it: what each printed value is in words, the printed and recomputed values
+    at the printed precision, the status in words and how it was checked in one column."""
+    return pd.DataFrame({
+        "printed value": [describe_printed(pv, chapter.labels) for pv in published],
+        "printed": [number(pv["value"], int(pv["decimals"])) for pv in published],
+        "recomputed": ["" if rep.reproduced is None else recomputed_text(rep.reproduced, int(pv["decimals"]))
+                       for rep, pv in zip(reps, published)],
+        "status": [STATUS_LABELS.get(rep.status, rep.status) for rep in reps],
+        "how it was checked": [_checked(rep) for rep in reps],
+        "errata": [r["errata"] for r in rows], "source": [r["source"] for r in rows]})
+
+
 def reproduce_published(chapter: Chapter) -> pd.DataFrame:
     """Recompute every published value :func:`route` gives this run and notebook and that it has not compared yet.
 
@@ -113,7 +133,7 @@ def reproduce_published(chapter: Chapter) -> pd.DataFrame:
     cases, claims = claimants(chapter.data["regions"])
     here = (chapter.findings.region, chapter.notebook)
     done = chapter.findings.published_ids()
-    rows = []
+    rows, reps, published = [], [], []
     for row in chapter.index.records("published_values"):
         if row["pv_id"] in done or route(row, cases, claims) != here:
             continue
@@ -126,12 +146,15 @@ def reproduce_published(chapter: Chapter) -> pd.DataFrame:
                      # what failed to resolve is for check-data; the reader gets the declared reason
                      "status": rep.status, "rule": _how(rep), "how": "" if rep.status == "not-computable" else rep.detail,
                      "errata": rep.errata_id or "", "source": f"{cite(row['source'], row['lines'])}"})
+        reps.append(rep)
+        published.append(row)
     table = pd.DataFrame(rows, columns=["printed value", "printed", "recomputed", "status", "rule", "how", "errata",
                                         "source"])
     if not table.empty:
         chapter.heading("Printed numbers reproduced", 2)
         counts = table["status"].value_counts().to_dict()
         chapter.say("The numbers this chapter's sources print and derive (changes, shares, totals, rates), recomputed "
-                    "from the numbers they print: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + ".")
-        chapter.table(table, "reproduction", decimals={"recomputed": 2})
+                    "from the numbers they print: "
+                    + ", ".join(f"{v} {STATUS_LABELS.get(k, k)}" for k, v in sorted(counts.items())) + ".")
+        chapter.table(table, "reproduction", views=[(_reader_view(rows, reps, published, chapter), None)])
     return table

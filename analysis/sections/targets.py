@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis import indicators as ind
 from analysis import plots
-from analysis.sections.base import Case, citation, number
+from analysis.sections.base import Case, as_printed, citation, number
 
 NATIONAL_LEVEL = 100.0  # 'på nivå med landsgjennomsnittet': the national average is 100 % of itself
 RATE = "per year"  # a target or status unit of an annual rate
@@ -30,7 +30,7 @@ def _as_printed(r: dict) -> str:
     if pd.isna(r["target_value"]):
         return ""
     mark = {"minimum": "at least ", "maximum": "at most ", "approx": "about "}.get(str(r["target_qualifier"]), "")
-    return f"{mark}{number(r['target_value'], 1 if r['target_value'] % 1 else 0)} {r['target_unit']}"
+    return f"{mark}{as_printed(r['target_value'])} {r['target_unit']}"
 
 
 def overview(case: Case, tg: pd.DataFrame) -> pd.DataFrame:
