@@ -545,7 +545,8 @@ def unprinted_base(rows: list[dict], data) -> dict[str, tuple[Verdict, float | N
             iv = cell.intervals[pv_id]
             if iv is None:
                 verdict = Verdict("not-testable", "any-base",
-                                  f"a rate of {number(row['value'], int(row['decimals']))} from 0 holds for any base")
+                                  f"no firm counted, so a rate of {number(row['value'], int(row['decimals']))} holds for any base "
+                                  "and tests nothing")
             elif cell.common is not None and max(iv[0], cell.common[0]) <= min(iv[1], cell.common[1]) + 1e-9:
                 verdict = Verdict("unprinted-base", "common-base",
                                   f"1998 stocks this rate allows: {_span(*iv, 1)}; all the cell's rates: {common}{sf}")
