@@ -26,6 +26,7 @@ Legends go beside the axes, never over the data.
 from __future__ import annotations
 
 import itertools
+import re
 import textwrap
 from pathlib import Path
 
@@ -94,6 +95,76 @@ def _check_figure(fig) -> None:
             continue  # a drawing without axes scales (network, value chain)
         if not ax.get_xlabel().strip() or not ax.get_ylabel().strip():
             raise FigureError(f"axes {ax.get_title() or suptitle!r} lacks an x or y label (with units)")
+
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
+def _visible_texts(fig) -> list:
+    """Every text a reader sees: titles, labels, tick labels, legend entries, annotations (drawn, non-empty).
+    Tick labels of ticks outside the axis' view are left out: matplotlib keeps them but does not draw them."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = (hi - lo) or 1.0
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                loc = tick.get_loc()
+                if loc is None or not lo - 1e-9 * span <= loc <= hi + 1e-9 * span or not axis.get_visible():
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    return [t for t in fig.findobj(matplotlib.text.Text)
+            if id(t) not in hidden and t.get_visible() and t.get_text().strip() and t.get_alpha() != 0
+            and t.get_figure() is not None]
+
+
+def _extent(text, renderer):
+    """The window extent of a text, its box included when it is drawn in one."""
+    box = text.get_bbox_patch()
+    if box is not None:
+        return box.get_window_extent(renderer)
+    return text.get_window_extent(renderer)
+
+
+def _saved_dpi() -> float:
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    return float(matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi)
+
+
+def layout_problems(fig) -> list[str]:
+    """What a reader would call broken in a figure, each in one line: a text that leaves the figure (cut off),
+    a text that leaves the box it is written in, two texts that overlap, a label that prints an internal id
+    (a slug such as 'horten-electronics').
+
+    Draws the figure at the resolution it is saved with (text is a few per cent wider at some), so positions
+    are the final ones under constrained layout; the figure's own resolution is restored afterwards.
+    """
+    screen = fig.get_dpi()
+    fig.set_dpi(_saved_dpi())
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        frame = fig.bbox
+        boxes = [(t, _extent(t, renderer)) for t in _visible_texts(fig)]
+        problems = []
+        for t, b in boxes:
+            label = " ".join(t.get_text().split())[:60]
+            if b.x0 < frame.x0 - 1 or b.y0 < frame.y0 - 1 or b.x1 > frame.x1 + 1 or b.y1 > frame.y1 + 1:
+                problems.append(f"cut off at the figure's edge: {label!r}")
+            holder = getattr(t, "_analysis_box", None)
+            if holder is not None:
+                h = holder.get_window_extent(renderer)
+                if b.x0 < h.x0 or b.y0 < h.y0 or b.x1 > h.x1 or b.y1 > h.y1:
+                    problems.append(f"text leaves its box: {label!r}")
+            if SLUG.fullmatch(t.get_text().strip()):
+                problems.append(f"internal id as a label: {label!r}")
+        for (t1, b1), (t2, b2) in itertools.combinations(boxes, 2):
+            # 1.5 px of tolerance: neighbouring lines of text may touch, not cover each other
+            if b1.x0 + 1.5 < b2.x1 and b2.x0 + 1.5 < b1.x1 and b1.y0 + 1.5 < b2.y1 and b2.y0 + 1.5 < b1.y1:
+                problems.append(f"texts overlap: {' '.join(t1.get_text().split())[:40]!r} and "
+                                f"{' '.join(t2.get_text().split())[:40]!r}")
+        return problems
+    finally:
+        fig.set_dpi(screen)
 
 
 def _draw_source(fig, caption: str) -> None:

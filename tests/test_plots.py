@@ -172,3 +172,22 @@ def test_network_and_value_chain_are_saveable(tmp_path):
     steps = pd.DataFrame({"chain": ["car-parts"] * 2, "step": [1, 2], "stage": ["Light metal", "Casting"],
                           "actors": [None, "Hydro"], "region_position": [False, True]})
     plots.save_figure(plots.value_chain(steps, "Raufoss"), tmp_path, "nb", "chain", ("nibr-2005-11", "§6.3"))
+
+
+def texts(fig) -> list[str]:
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_layout_problems_finds_cut_overlapping_and_id_labels():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set(title="A title", xlabel="Year", ylabel="Persons")
+    assert plots.layout_problems(fig) == []
+    ax.text(0.5, 0.5, "here", transform=ax.transAxes)
+    ax.text(0.5, 0.5, "there", transform=ax.transAxes)
+    fig.text(0.98, 0.5, "a long text that runs off the right edge")
+    ax.set_yticks([0.2], ["horten-electronics"])
+    found = plots.layout_problems(fig)
+    assert any(p.startswith("texts overlap: 'here' and 'there'") for p in found)
+    assert any(p.startswith("cut off at the figure's edge: 'a long text") for p in found)
+    assert "internal id as a label: 'horten-electronics'" in found
