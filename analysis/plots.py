@@ -558,31 +558,127 @@ def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, tit
     return fig
 
 
-def value_chain(steps: pd.DataFrame, title: str):
-    """Value chains as rows of boxes from upstream to downstream, the stages where the region works shaded.
+def _first_upper(text: str) -> str:
+    """A label as a sentence starts: first letter upper case ('second-tier suppliers' -> 'Second-tier
+    suppliers'), a label that starts with a capital or a mixed-case name ('eNorge') as it is."""
+    text = str(text)
+    return text[:1].upper() + text[1:] if text[:2].islower() else text
 
-    ``steps``: rows with chain, step, stage, actors (';'-separated) and region_position.
+
+def readable(term_id: str) -> str:
+    """An id in words, for a label the data give no name for: 'horten-electronics' -> 'Horten electronics'."""
+    words = str(term_id).replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _fill_to_width(text: str, width_in: float, font) -> str:
+    """``text`` wrapped, word by word, into lines no wider than ``width_in`` inches as drawn in ``font``.
+    Measured at the screen's and the saved file's resolution (hinting makes text a few per cent wider at
+    some), taking the wider, so that the text fits a box of that width in the notebook and in the PNG."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    renderers = [RendererAgg(1, 1, dpi) for dpi in {float(matplotlib.rcParams["figure.dpi"]), _saved_dpi()}]
+
+    def inches(s: str) -> float:
+        return max(r.get_text_width_height_descent(s, font, ismath=False)[0] / r.dpi for r in renderers)
+
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and inches(f"{lines[-1]} {word}") <= width_in:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+VALUE_CHAIN_BOX = "value-chain-box"
+VALUE_CHAIN_WIDTH = 11.0  # inches: a page in landscape, or the text width at about 60 %
+
+
+def value_chain(steps: pd.DataFrame, title: str, chain_labels: dict | None = None,
+                region_label: str = "the region's firms"):
+    """Value chains, one row each, as boxes from upstream (left) to downstream (right), with the full text
+    of every stage in its box and the actors named there below it in italics; the stages where
+    ``region_label`` work are shaded, as the legend under the title says.
+
+    ``steps``: rows with chain, step, stage, actors (';'-separated) and region_position;
+    ``chain_labels`` maps a chain id to its name (else the id in words). The boxes of a chain share one
+    width and the height of the longest text, which is wrapped to the box by measuring it, so a long stage
+    never leaves its box. Laid out by hand in inches (no constrained layout), so that the boxes' size
+    is known when the text is wrapped.
     """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.patches import FancyBboxPatch, Patch
+
     chains = list(dict.fromkeys(steps["chain"]))
-    fig, axes = plt.subplots(len(chains), 1, figsize=(11, 1.9 * len(chains) + 0.8), squeeze=False)
+    width, margin, pad = VALUE_CHAIN_WIDTH, 0.25, 0.09
+    stage_font = FontProperties(size=8)
+    actor_font = FontProperties(size=7.5, style="italic")
+    line = 8 * 1.25 / 72  # inches per line of 8 pt text (matplotlib's default line spacing)
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig = plt.figure(figsize=(width, 4))
+    # no layout engine: the drawing is placed by hand (a placeholder, as saving would put in a constrained one)
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
     palette = sns.color_palette(PALETTE)
-    for ax, chain in zip(axes[:, 0], chains):
-        rows = steps[steps["chain"] == chain].sort_values("step")
-        for x, r in enumerate(rows.to_dict("records")):
+    shaded = sns.light_palette(palette[2], 4)[1]
+    rows = []
+    for chain in chains:
+        sub = steps[steps["chain"] == chain].sort_values("step").to_dict("records")
+        gap = 0.45 if len(sub) <= 5 else 0.32
+        box_w = (width - 2 * margin - gap * (len(sub) - 1)) / len(sub)
+        texts = []
+        for r in sub:
+            stage = _fill_to_width(_first_upper(r["stage"]), box_w - 2 * pad, stage_font)
+            actors = (_fill_to_width(str(r["actors"]).replace(";", ", "), box_w - 2 * pad, actor_font)
+                      if pd.notna(r["actors"]) else "")
             here = bool(r["region_position"]) if pd.notna(r["region_position"]) else False
-            label = r["stage"] + (f"\n({str(r['actors']).replace(';', ', ')})" if pd.notna(r["actors"]) else "")
-            ax.text(x, 0, textwrap.fill(label, 18), ha="center", va="center", fontsize=7,
-                    bbox={"boxstyle": "round", "fc": palette[2] if here else "white", "ec": "0.4",
-                          "alpha": 0.5 if here else 1})
-            if x:
-                ax.annotate("", xy=(x - 0.42, 0), xytext=(x - 0.58, 0), arrowprops={"arrowstyle": "->", "color": "0.4"})
-        ax.set(xlim=(-0.6, len(rows) - 0.4), ylim=(-1, 1), yticks=[], xticks=range(len(rows)),
-               xticklabels=[str(s) for s in rows["step"]], xlabel="Stage (upstream → downstream)",
-               ylabel=chain.replace("-", " "))
-        ax.set_title(f"{chain.replace('-', ' ').capitalize()} value chain", loc="left")
-        ax.grid(False)
-    fig.suptitle(title + " (shaded: stages where the region's firms work)", x=0.01, ha="left", fontweight="bold",
-                 fontsize="medium")
+            texts.append((r["step"], stage, actors, here))
+        lines = max(s.count("\n") + 1 + ((a.count("\n") + 1.3) if a else 0) for _, s, a, _ in texts)
+        rows.append((chain, box_w, gap, texts, lines * line + 2 * pad))
+    head, chain_head, stage_row, after, foot = 0.62, 0.32, 0.2, 0.28, 0.5
+    height = head + sum(chain_head + stage_row + box_h + after for *_, box_h in rows) - after + foot
+    fig.set_size_inches(width, height)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set(xlim=(0, width), ylim=(0, height))
+    ax._analysis_unlabelled = True  # a drawing in inches, without scales
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.suptitle(textwrap.fill(title, 110), x=margin / width, y=1 - 0.12 / height, ha="left", va="top",
+                 fontweight="bold", fontsize="medium")
+    ax.legend([Patch(fc=shaded, ec="0.25"), Patch(fc="white", ec="0.55")],
+              [f"stage where {region_label} work", "stage elsewhere"], loc="upper left", ncol=2,
+              bbox_to_anchor=(margin, height - 0.36), bbox_transform=ax.transData, fontsize="small",
+              handlelength=1.6, borderaxespad=0, borderpad=0)
+    top = height - head
+    for chain, box_w, gap, texts, box_h in rows:
+        name = _first_upper((chain_labels or {}).get(chain) or readable(chain))
+        ax.text(margin, top - 0.04, f"{name} value chain (upstream → downstream)", ha="left", va="top",
+                fontsize=9.5, fontweight="bold")
+        y_top = top - chain_head - stage_row
+        for k, (step, stage, actors, here) in enumerate(texts):
+            x = margin + k * (box_w + gap)
+            box = FancyBboxPatch((x, y_top - box_h), box_w, box_h, boxstyle="round,pad=0,rounding_size=0.06",
+                                 fc=shaded if here else "white", ec="0.25" if here else "0.55", lw=1.0,
+                                 gid=VALUE_CHAIN_BOX)
+            ax.add_patch(box)
+            ax.text(x + 0.02, y_top + 0.04, f"Stage {step}", ha="left", va="bottom", fontsize=7.5, color="0.35",
+                    fontweight="bold")
+            words = ax.text(x + pad, y_top - pad, stage, ha="left", va="top", fontproperties=stage_font,
+                            color="0.1")
+            words._analysis_box = box
+            if actors:
+                below = y_top - pad - (stage.count("\n") + 1) * line - 0.3 * line
+                names = ax.text(x + pad, below, actors, ha="left", va="top", fontproperties=actor_font,
+                                color="0.25")
+                names._analysis_box = box
+            if k:
+                ax.annotate("", xy=(x - 0.07, y_top - min(box_h, 0.5) / 2), xytext=(x - gap + 0.07, y_top - min(box_h, 0.5) / 2),
+                            arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1.2, "shrinkA": 0, "shrinkB": 0})
+        top = y_top - box_h - after
     return fig
 
 

@@ -179,6 +179,61 @@ def texts(fig) -> list[str]:
     return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
 
 
+# the longest stages the sources describe (Kongsberg §5.3, Horten §4.3): several hundred characters each
+LONG_STAGES = pd.DataFrame({
+    "chain": ["system-supply"] * 3 + ["horten-electronics"] * 4 + ["raufoss-car-parts"] * 8,
+    "step": [1, 2, 3, 1, 2, 3, 4, *range(1, 9)],
+    "stage": ["components and subsystems, mostly bought from subcontractors (little industrial component manufacture "
+              "in Kongsberg; suppliers mostly elsewhere in Østlandet or abroad)",
+              "system development and assembly (system integration) at the Kongsberg core firms",
+              "larger technical systems of other firms: cars (gears), aircraft (engine parts), offshore platforms "
+              "(monitoring, control), ships (communication), weapons platforms (missiles), for defence, offshore, car, "
+              "aircraft, maritime, space and packaging industries",
+              "second-tier suppliers: sub-suppliers to the system firms' and technology suppliers' suppliers (about "
+              "half of the contract suppliers' sub-suppliers of customised components in Norway, just over a third of "
+              "those in Vestfold; partners in low-cost countries)",
+              "first-tier contract suppliers", "system firms and technology suppliers", "customers",
+              *[f"stage {k}: services: power, IT, emergency preparedness; R&D with SINTEF" for k in range(1, 9)]],
+    "actors": [None, "Kongsberg Maritime;Kongsberg Gruppen;FMC Kongsberg Subsea;Kongsberg Automotive;Volvo Aero Norge",
+               "forsvaret;offshoreindustrien;bilindustrien;flyindustrien;maritim industri;romfartsvirksomhet",
+               "OSWO;Keytouch;Borre Mek.", "EMG Norautron;OSWO;MicroComponent;Lilaas;Keytouch;Mectro", None, None,
+               *["Hydro Aluminium (HA)"] * 8],
+    "region_position": [False, True, False, True, True, True, False, *[True, False] * 4]})
+
+
+def test_value_chain_texts_fit_their_boxes_and_nothing_overlaps(tmp_path):
+    fig = plots.value_chain(LONG_STAGES, "Three towns: the value chains and the region's position",
+                            chain_labels={"system-supply": "Kongsberg system supply"}, region_label="firms of Kongsberg")
+    plots.save_figure(fig, tmp_path, "nb", "chain", ("nibr-2005-11", "§5.3"))
+    assert plots.layout_problems(fig) == []
+    fig.set_dpi(150)  # as saved: text is widest there
+    fig.canvas.draw()
+    boxed = [t for t in fig.findobj(matplotlib.text.Text) if getattr(t, "_analysis_box", None) is not None]
+    assert len(boxed) == 15 + 12  # every stage, and the actors of the twelve stages that name some
+    for t in boxed:
+        inner, outer = t.get_window_extent(), t._analysis_box.get_window_extent()
+        assert outer.x0 <= inner.x0 and inner.x1 <= outer.x1 and outer.y0 <= inner.y0 and inner.y1 <= outer.y1, t.get_text()
+    # boxes of one chain do not touch: the arrow between them has room
+    boxes = sorted((p.get_window_extent() for p in fig.axes[0].patches if p.get_gid() == plots.VALUE_CHAIN_BOX),
+                   key=lambda b: (-b.y1, b.x0))
+    for a, b in zip(boxes, boxes[1:]):
+        assert a.x1 < b.x0 or b.y1 < a.y0
+
+
+def test_value_chain_names_chains_and_says_what_the_shading_means():
+    fig = plots.value_chain(LONG_STAGES, "Value chains", chain_labels={"system-supply": "Kongsberg system supply"},
+                            region_label="firms of Kongsberg")
+    shown = texts(fig)
+    assert "Kongsberg system supply value chain (upstream → downstream)" in shown
+    assert "Horten electronics value chain (upstream → downstream)" in shown  # an id without a name, in words
+    assert not [t for t in shown if "system-supply" in t or "horten-electronics" in t or "horten electronics" in t]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["stage where firms of Kongsberg work", "stage elsewhere"]
+    shades = {p.get_facecolor() for p in fig.axes[0].patches if p.get_gid() == plots.VALUE_CHAIN_BOX}
+    assert len(shades) == 2  # the region's stages in one colour, the others white
+    assert not [t for t in shown if t.startswith("second-tier")]  # a stage starts as a sentence does
+
+
 def test_layout_problems_finds_cut_overlapping_and_id_labels():
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.set(title="A title", xlabel="Year", ylabel="Persons")

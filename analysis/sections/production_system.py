@@ -385,7 +385,9 @@ def value_chains(case: Case) -> pd.DataFrame:
     case.heading("Position in the value chain")
     case.say("Figures 6.1 and 6.2 of the NIBR report were lost in the text extraction; the chains are redrawn here "
              "from the report's own description of them, the stages where the region's firms work shaded.")
-    fig = plots.value_chain(vc, f"{case.name}: the value chains and the region's position")
+    fig = plots.value_chain(vc, f"{case.name}: the value chains and the region's position",
+                            chain_labels={c: case.term("value-chain", c) for c in vc["chain"].unique()},
+                            region_label=f"firms of {case.name}")
     case.figure(fig, "value-chains", citation(vc), vc[["chain", "step", "stage", "actors", "region_position"]])
     for chain in dict.fromkeys(vc["chain"]):
         steps = vc[(vc["chain"] == chain) & vc["region_position"].fillna(False)]
