@@ -130,6 +130,66 @@ def _saved_dpi() -> float:
     return float(matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi)
 
 
+def _renderers():
+    """Renderers at the screen's and the saved file's resolution: hinting makes text a few per cent wider at
+    some, so a width is taken as the wider of the two, and text fitted to it fits in the notebook and the PNG."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return [RendererAgg(1, 1, dpi) for dpi in sorted({float(matplotlib.rcParams["figure.dpi"]), _saved_dpi()})]
+
+
+def _inches(text: str, font, renderers=None) -> float:
+    """The width in inches of the widest line of ``text`` drawn in ``font``."""
+    renderers = renderers or _renderers()
+    return max(r.get_text_width_height_descent(line or " ", font, ismath=False)[0] / r.dpi
+               for r in renderers for line in str(text).split("\n"))
+
+
+def _fill_to_width(text: str, width_in: float, font) -> str:
+    """``text`` wrapped, word by word, into lines no wider than ``width_in`` inches as drawn in ``font``
+    (measured, so that it fits the width it has whatever the letters)."""
+    renderers = _renderers()
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and _inches(f"{lines[-1]} {word}", font, renderers) <= width_in:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _fit(text, width_in: float) -> bool:
+    """Rewrap a text artist that is wider than ``width_in`` inches to that width; True if it changed."""
+    if width_in <= 0 or _inches(text.get_text(), text.get_fontproperties()) <= width_in:
+        return False
+    text.set_text(_fill_to_width(" ".join(text.get_text().split()), width_in, text.get_fontproperties()))
+    return True
+
+
+def _fit_labels(fig) -> None:
+    """Axis labels (and panel titles) rewrapped to the room they have once the layout is done, so that none is
+    cut off at the figure's edge or runs into the next panel: a centred x label may reach as far as the
+    nearer figure edge allows, in a figure of several panels no wider than its panel."""
+    for _ in range(3):  # rewrapping changes the layout; three rounds settle it
+        fig.canvas.draw()
+        width, height = fig.get_size_inches()
+        dpi = fig.dpi
+        changed = False
+        axes = [ax for ax in fig.axes if ax.axison]
+        for ax in axes:
+            box = ax.get_window_extent()
+            cx, cy = (box.x0 + box.x1) / 2 / dpi, (box.y0 + box.y1) / 2 / dpi
+            room_x = 2 * min(cx, width - cx) - 0.1 if len(axes) == 1 else box.width / dpi + 0.15
+            changed |= _fit(ax.xaxis.label, room_x)
+            changed |= _fit(ax.yaxis.label, 2 * min(cy, height - cy) - 0.1)
+            for loc in ("left", "center"):
+                title = ax._left_title if loc == "left" else ax.title
+                if title.get_text().strip():
+                    changed |= _fit(title, (width - box.x0 / dpi - 0.1) if len(axes) == 1 else box.width / dpi + 0.1)
+        if not changed:
+            return
+
+
 def layout_problems(fig) -> list[str]:
     """What a reader would call broken in a figure, each in one line: a text that leaves the figure (cut off),
     a text that leaves the box it is written in, two texts that overlap, a label that prints an internal id
@@ -170,17 +230,20 @@ def layout_problems(fig) -> list[str]:
 def _draw_source(fig, caption: str) -> None:
     """The caption under everything else: constrained layout is told to keep a band at the bottom
     of the figure free (a band as high as the wrapped caption), and the caption is written into it."""
+    from matplotlib.font_manager import FontProperties
+
     text = next((t for t in fig.texts if t.get_gid() == SOURCE_GID), None)
     width, height = fig.get_size_inches()
-    wrapped = textwrap.fill(caption, max(40, int(width * 13)))
+    wrapped = _fill_to_width(caption, width - 0.25, FontProperties(size="small"))
     band = (0.17 * (wrapped.count("\n") + 1) + 0.12) / height
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
         engine.set(rect=(0, band, 1, 1 - band))
     if text is None:  # reuse the artist so saving twice does not stack two source lines
-        text = fig.text(0.01, band - 0.04 / height, wrapped, ha="left", va="top", fontsize="small", color="0.3",
-                        gid=SOURCE_GID, transform=fig.transFigure)
+        text = fig.text(0.01, 0, wrapped, ha="left", va="top", fontsize="small", color="0.3", gid=SOURCE_GID,
+                        transform=fig.transFigure)
     text.set_text(wrapped)
+    text.set_position((0.01, band - 0.04 / height))
 
 
 def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.DataFrame | None = None) -> dict[str, Path]:
@@ -196,6 +259,7 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
             raise FigureError(f"figure {what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
     _check_figure(fig)
     _draw_source(fig, _caption(source))
+    _fit_labels(fig)
     folder = Path(output_dir) / "figures"
     stem = f"{notebook}--{name}"
     paths = {"png": folder / f"{stem}.png"}
@@ -221,26 +285,35 @@ def _legend_beside(ax, title: str | None = None) -> None:
 
 def _title(ax, text: str, width: int | None = None) -> None:
     """The figure's title, left-aligned over the whole figure (a single plot) or over its axes (panels),
-    wrapped to the width it has."""
+    wrapped to the width it has (a single plot's title measured against the figure's width)."""
     fig = ax.figure
     if len(fig.axes) == 1:
-        chars = width or max(40, int(fig.get_size_inches()[0] * 9.5))
-        fig.suptitle(textwrap.fill(text, chars), x=0.01, ha="left", fontweight="bold", fontsize="medium")
+        title = fig.suptitle(text, x=0.01, ha="left", fontweight="bold", fontsize="medium")
+        _fit(title, fig.get_size_inches()[0] - 0.2)
     else:
         ax.set_title(textwrap.fill(text, width or 60), loc="left")
 
 
+def _number(v: float) -> str:
+    """A tick or bar label as a reader writes the number: 0.05, 0.5, 1, 20, 5,000, 20,000."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
+
+
 def _log_axis(ax, axis: str = "x") -> None:
-    """A log scale labelled with plain numbers (25, 50, 100, 200 ...), no minor labels."""
-    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+    """A log scale labelled with plain numbers (0.1, 0.2, 0.5, 1, 2 ... 5,000), no minor labels; at least
+    three labelled ticks, so a narrow range (1.2 to 25) is still read off the axis."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
-    ticks = [m * 10 ** e for e in range(0, 7) for m in (1, 2, 5) if lo <= m * 10 ** e <= hi]
+    for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7)):
+        ticks = [m * 10.0 ** e for e in range(-4, 8) for m in mantissas if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) >= 3:
+            break
     if len(ticks) >= 2:
         target.set_major_locator(FixedLocator(ticks))
-    target.set_major_formatter(ScalarFormatter())
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
     target.set_minor_formatter(NullFormatter())
 
 
@@ -250,35 +323,70 @@ def _wrap(labels, width: int = 28) -> list[str]:
 
 def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xlabel: str, group: str | None = None,
                  order=None, group_order=None, reference: float | None = 0.0, colours: dict | None = None, ax=None,
-                 ylabel: str | None = None):
+                 ylabel: str | None = None, log: bool = False, value_format: str | None = None,
+                 zero_text: str = "0"):
     """Horizontal bars of ``value`` by ``category``, one bar per ``group`` (e.g. the town and its benchmark).
 
     The first group is drawn in the palette's first colour, a group named in ``colours`` in its
     colour (benchmarks in grey). ``reference`` draws a vertical line (0 for changes, 1 for
-    quotients, None for none). Missing values are left as gaps and labelled 'n/a'.
+    quotients, None for none). Missing values are left as gaps and labelled 'n/a'; a value of exactly
+    0 is labelled ``zero_text``, so that a reader tells 0 from a gap. ``value_format`` (e.g. ``"{:.2f}"``)
+    writes each value at the end of its bar.
+
+    ``log=True`` is for ratios (location quotients): a log axis centred on ``reference`` (default 1), each
+    bar drawn from the reference to its value, so that 0.5 and 2 are as long; zeros, which a log axis
+    cannot show, are written at the axis' left end.
     """
     order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
     groups = [None] if group is None else (list(group_order) if group_order is not None
                                            else list(dict.fromkeys(frame[group])))
     palette = sns.color_palette(PALETTE, max(len(groups), 1))
     height = 0.8 / len(groups)
+    base = (reference or 1.0) if log else 0.0
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.55 * len(order) * max(1, len(groups) * 0.6) + 1.6))
+        lines = max(len(_wrap([c])[0].splitlines()) for c in order) if order else 1
+        per_category = max(0.5, 0.2 * lines + 0.12, 0.19 * len(groups) + 0.14)
+        fig, ax = plt.subplots(figsize=(8, per_category * len(order) + 1.6))
     fig = ax.figure
+    numbers = pd.to_numeric(frame[value], errors="coerce")
+    if log:
+        positive = numbers[numbers > 0]
+        if positive.empty:
+            raise FigureError(f"grouped_bars(log=True): {value!r} has no positive value to draw")
+        lo, hi = min(positive.min(), base) / 2.2, max(positive.max(), base) * 2.2
+        if (numbers == 0).any():
+            lo /= 2.5  # room at the left end for the zeros' label
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+    marks = []
     for k, g in enumerate(groups):
         sub = frame if g is None else frame[frame[group] == g]
-        vals = sub.set_index(category)[value].reindex(order)
+        vals = pd.to_numeric(sub.set_index(category)[value].reindex(order), errors="coerce")
         y = [i - 0.4 + height * (k + 0.5) for i in range(len(order))]
         colour = (colours or {}).get(g, palette[k])
-        ax.barh(y, pd.to_numeric(vals, errors="coerce").fillna(0), height=height * 0.92, color=colour,
+        drawn = vals.where(vals > 0) if log else vals
+        ax.barh(y, (drawn - base).fillna(0), left=base, height=height * 0.92, color=colour,
                 label=None if g is None else str(g))
         for yy, v in zip(y, vals):
             if pd.isna(v):
-                ax.text(0, yy, " n/a", va="center", fontsize="x-small", color="0.3")
+                marks.append((base if not log else lo, yy, "n/a", "left"))
+            elif v == 0:
+                marks.append((base if not log else lo, yy, zero_text, "left"))
+            elif value_format:
+                marks.append((v, yy, value_format.format(v), "left" if v >= base else "right"))
+    for x, yy, text, ha in marks:
+        ax.text(x, yy, f" {text} " if ha == "left" else f"{text} ", va="center", ha=ha, fontsize="x-small",
+                color="0.3" if text in ("n/a", zero_text) else "0.15")
     ax.set_yticks(range(len(order)), _wrap(order))
-    ax.invert_yaxis()  # first category on top, as in the printed table
+    ax.set_ylim(len(order) - 0.5, -0.5)  # first category on top, as in the printed table
+    ax.grid(axis="y", visible=False)  # the bars carry the categories; lines across them only cut them
     if reference is not None:
         ax.axvline(reference, color="0.25", lw=0.8)
+    if log:
+        _log_axis(ax, "x")
+    elif value_format:
+        left, right = ax.get_xlim()
+        ax.set_xlim(left - 0.1 * (right - left) * (left < 0), right + 0.12 * (right - left))
     _title(ax, title)
     ax.set(xlabel=xlabel, ylabel=ylabel or category.replace("_", " ").capitalize())
     if group is not None:
@@ -569,26 +677,6 @@ def readable(term_id: str) -> str:
     """An id in words, for a label the data give no name for: 'horten-electronics' -> 'Horten electronics'."""
     words = str(term_id).replace("_", " ").replace("-", " ").strip()
     return words[:1].upper() + words[1:]
-
-
-def _fill_to_width(text: str, width_in: float, font) -> str:
-    """``text`` wrapped, word by word, into lines no wider than ``width_in`` inches as drawn in ``font``.
-    Measured at the screen's and the saved file's resolution (hinting makes text a few per cent wider at
-    some), taking the wider, so that the text fits a box of that width in the notebook and in the PNG."""
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    renderers = [RendererAgg(1, 1, dpi) for dpi in {float(matplotlib.rcParams["figure.dpi"]), _saved_dpi()}]
-
-    def inches(s: str) -> float:
-        return max(r.get_text_width_height_descent(s, font, ismath=False)[0] / r.dpi for r in renderers)
-
-    lines: list[str] = []
-    for word in str(text).split():
-        if lines and inches(f"{lines[-1]} {word}") <= width_in:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return "\n".join(lines)
 
 
 VALUE_CHAIN_BOX = "value-chain-box"

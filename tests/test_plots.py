@@ -246,3 +246,44 @@ def test_layout_problems_finds_cut_overlapping_and_id_labels():
     assert any(p.startswith("texts overlap: 'here' and 'there'") for p in found)
     assert any(p.startswith("cut off at the figure's edge: 'a long text") for p in found)
     assert "internal id as a label: 'horten-electronics'" in found
+
+
+# Horten 2005 (Tabell v.3): the quotients of its seven groups, and a group with nobody employed
+QUOTIENTS = pd.DataFrame({"industry": ["Metal products", "Transport equipment", "ICT manufacturing",
+                                       "Other high-tech manufacturing", "ICT services", "R&D services",
+                                       "Technical consultancy"],
+                          "locq": [0.8298, 0.1939, 7.6652, 0.2240, 0.1295, 0.0150, 0.0]})
+LONG_XLABEL = "Share of the town's technology employment ÷ share of Norway's (1 = as in Norway; log scale)"
+
+
+def test_quotients_on_a_log_axis_from_1_with_zeros_and_values_written(tmp_path):
+    fig = plots.grouped_bars(QUOTIENTS, "industry", "locq", "Horten: specialisation, 2005", LONG_XLABEL,
+                             reference=1.0, log=True, value_format="{:.2f}", zero_text="0 (none employed)")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    bars = [(p.get_x(), p.get_width()) for p in ax.patches]
+    assert all(x == 1.0 for x, _ in bars)  # every bar starts at 1: 0.5 and 2 are equally long
+    assert bars[2][1] == pytest.approx(6.6652) and bars[5][1] == pytest.approx(0.015 - 1)
+    written = [t.get_text().strip() for t in ax.texts]
+    assert "0 (none employed)" in written and "7.67" in written and "0.01" in written
+    assert ax.get_xlim()[0] < 0.015 < 7.6652 < ax.get_xlim()[1]
+    plots.save_figure(fig, tmp_path, "nb", "specialisation", ("nibr-2005-11", "Tabell v.3"))
+    assert plots.layout_problems(fig) == []  # the long x label is wrapped, not cut off at the right edge
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "1" in ticks and "0.1" in ticks and "10" in ticks
+
+
+def test_linear_bars_tell_zero_from_missing():
+    table = QUOTIENTS.assign(locq=[1.0, None, 2.0, 0.0, 1.0, 1.0, 1.0])
+    fig = plots.grouped_bars(table, "industry", "locq", "Bars", "Value (ratio)")
+    written = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert written.count("n/a") == 1 and written.count("0") == 1
+
+
+def test_long_titles_and_labels_are_wrapped_to_the_room_they_have(tmp_path):
+    fig = plots.grouped_bars(QUOTIENTS.assign(industry=QUOTIENTS["industry"] + " and other long group names"),
+                             "industry", "locq", "A title that is long enough to need two lines in a figure eight "
+                             "inches wide, or it would run out of the figure on the right", LONG_XLABEL * 2)
+    plots.save_figure(fig, tmp_path, "nb", "long", ("nibr-2005-11", "Tabell v.3"))
+    assert plots.layout_problems(fig) == []
+    assert "\n" in fig.axes[0].get_xlabel() and "\n" in fig._suptitle.get_text()

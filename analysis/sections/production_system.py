@@ -171,8 +171,9 @@ def specialisation(case: Case, year: int = T1) -> pd.DataFrame:
     plotted = frame[["industry", "share_town_pct", "share_norway_pct", "locq"]]
     fig = plots.grouped_bars(plotted.assign(area=case.name), "industry", "locq",
                              f"{case.name}: specialisation within the technology industries, {year}",
-                             "Share of the town's technology employment ÷ share of Norway's (1 = as in Norway)",
-                             reference=1.0)
+                             "Share of the town's technology employment ÷ share of Norway's "
+                             "(1 = as in Norway; log scale)",
+                             reference=1.0, log=True, value_format="{:.2f}", zero_text="0 (none employed)")
     case.figure(fig, "specialisation", citation(rows), plotted)
     return frame
 
