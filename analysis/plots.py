@@ -447,22 +447,42 @@ def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_o
     return fig
 
 
+def _rank_axis(ax, top: int, items: int) -> None:
+    """A rank axis from 1 to the last rank there could be (the number of items): every rank labelled up to
+    10, beyond that 1 and every second rank, with a light grid line at every rank."""
+    from matplotlib.ticker import FixedLocator
+
+    last = max(top, items)
+    step = 1 if last <= 10 else 2 if last <= 20 else 5
+    ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
+    ax.set_xlim(0.5, last + 0.5)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(set(ticks))))
+    ax.xaxis.set_minor_locator(FixedLocator(list(range(1, last + 1))))
+    ax.grid(axis="x", which="minor", color="0.93", lw=0.6)
+
+
 def rank_dots(rankings: pd.DataFrame, title: str, item: str = "item", group: str = "group", rank: str = "rank",
               ax=None):
     """Ranked items (rows, best on top) by group (colour); tied items share an x position.
 
-    Items are ordered by their mean rank over the groups; rank 1 is on the left.
+    Items are ordered by their mean rank over the groups; rank 1 is on the left. The axis runs to the last
+    rank there could be (as many as there are items), so items tied in first place are seen as such; one
+    group needs no legend.
     """
     order = rankings.groupby(item)[rank].mean().sort_values().index.tolist()
+    groups = list(dict.fromkeys(rankings[group]))
+    labels = _wrap(order, 44)
+    lines = max(label.count("\n") + 1 for label in labels)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.38 * len(order) + 1.6))
+        per_item = max(0.34, 0.19 * lines + 0.1, 0.2 * len(groups) + 0.06)
+        fig, ax = plt.subplots(figsize=(8, per_item * len(order) + 1.6))
     fig = ax.figure
-    sns.stripplot(data=rankings, x=rank, y=item, hue=group, order=order, dodge=len(rankings[group].unique()) > 1,
-                  jitter=False, size=8, palette=PALETTE, ax=ax)
-    top = int(rankings[rank].max())
-    ax.set_xticks(range(1, top + 1))
-    ax.set_yticks(range(len(order)), _wrap(order, 40))
-    _legend_beside(ax, group.replace("_", " ").capitalize())
+    sns.stripplot(data=rankings, x=rank, y=item, hue=group, order=order, dodge=len(groups) > 1,
+                  jitter=False, size=8, palette=PALETTE, ax=ax, legend=len(groups) > 1)
+    _rank_axis(ax, int(rankings[rank].max()), len(order))
+    ax.set_yticks(range(len(order)), labels)
+    if len(groups) > 1:
+        _legend_beside(ax, group.replace("_", " ").capitalize())
     _title(ax, title)
     ax.set(xlabel="Rank (1 = most important; ties share a rank)", ylabel="Item")
     return fig

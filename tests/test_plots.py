@@ -287,3 +287,34 @@ def test_long_titles_and_labels_are_wrapped_to_the_room_they_have(tmp_path):
     plots.save_figure(fig, tmp_path, "nb", "long", ("nibr-2005-11", "Tabell v.3"))
     assert plots.layout_problems(fig) == []
     assert "\n" in fig.axes[0].get_xlabel() and "\n" in fig._suptitle.get_text()
+
+
+def test_rank_axis_from_1_to_14_has_room_between_its_ticks(tmp_path):
+    # Tabell 4.6 (Horten, system firms): 14 local actors, ranks 1 to 14, two groups
+    items = [f"Local actor number {k}" for k in range(1, 15)]
+    ranks = pd.DataFrame({"item": items * 2, "group": ["system firms"] * 14 + ["contract suppliers"] * 14,
+                          "rank": [*range(1, 15), *range(14, 0, -1)]})
+    fig = plots.rank_dots(ranks, "Horten: importance of local actors and institutions")
+    plots.save_figure(fig, tmp_path, "nb", "ranks", ("nibr-2005-11", "Tabell 4.6"))
+    assert plots.layout_problems(fig) == []
+    ax = fig.axes[0]
+    ticks = [int(t) for t in ax.get_xticks()]
+    assert ticks[0] == 1 and ticks[-1] == 14 and len(ticks) <= 8
+    assert ax.get_xlim() == (0.5, 14.5)
+
+
+def test_rank_axis_runs_to_the_number_of_items_and_one_group_needs_no_legend():
+    ranks = pd.DataFrame({"item": ["ICT competence", "Market competence"], "group": ["all firms"] * 2, "rank": [1, 1]})
+    fig = plots.rank_dots(ranks, "Halden: competence needs")
+    ax = fig.axes[0]
+    assert [int(t) for t in ax.get_xticks()] == [1, 2]  # both tied first: the axis shows the rank they share
+    assert ax.get_legend() is None
+
+
+def test_rank_labels_of_three_lines_do_not_overlap():
+    # Tabell 4.9 (Horten): the longest barrier names, wrapped to two or three lines
+    items = ["Customers so demanding on price and delivery that there is no room for innovation",
+             "Lack of relevant partners in local business", "Lack of customer interest in new goods and services",
+             "Organisational rigidities within the firm or group", "Lack of local R&D institutions with specialist skills"]
+    ranks = pd.DataFrame({"item": items * 2, "group": ["a"] * 5 + ["b"] * 5, "rank": [1, 2, 3, 4, 5, 5, 4, 3, 2, 1]})
+    assert plots.layout_problems(plots.rank_dots(ranks, "Horten: factors hampering innovation")) == []
