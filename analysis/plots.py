@@ -177,6 +177,9 @@ def _fit_labels(fig) -> None:
         changed = False
         axes = [ax for ax in fig.axes if ax.axison]
         for ax in axes:
+            changed |= _thin_log_ticks(ax, fig.canvas.get_renderer())
+            for label in (ax.xaxis.label, ax.yaxis.label):
+                label.set_text(_first_upper(label.get_text()))  # 'persons' -> 'Persons'
             box = ax.get_window_extent()
             cx, cy = (box.x0 + box.x1) / 2 / dpi, (box.y0 + box.y1) / 2 / dpi
             room_x = 2 * min(cx, width - cx) - 0.1 if len(axes) == 1 else box.width / dpi + 0.15
@@ -188,6 +191,36 @@ def _fit_labels(fig) -> None:
                     changed |= _fit(title, (width - box.x0 / dpi - 0.1) if len(axes) == 1 else box.width / dpi + 0.1)
         if not changed:
             return
+
+
+def _thin_log_ticks(ax, renderer) -> bool:
+    """On a log x axis whose labels run together (5,000 10,000 20,000 on a narrow axis), keep the powers of
+    ten, then each 5 and 2 whose label keeps its distance from those kept; True if ticks were dropped."""
+    import math
+
+    from matplotlib.ticker import FixedLocator
+
+    if ax.get_xscale() != "log":
+        return False
+    labels = _tick_extents(ax.xaxis, renderer)
+    gap = TICK_GAP * renderer.dpi * 1.5  # measured at the screen's resolution: a margin for the saved one
+    if all(b2.x0 - b1.x1 >= gap for (_, b1), (_, b2) in zip(labels, labels[1:])):
+        return False
+    at = {round(float(t.get_position()[0]), 9): box for t, box in labels}
+
+    def rank(v: float) -> int:
+        m = round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6)
+        return {1.0: 0, 5.0: 1, 2.0: 2}.get(m, 3)
+
+    kept: list[float] = []
+    for v in sorted(at, key=lambda v: (rank(v), v)):
+        box = at[v]
+        if all(box.x0 - at[k].x1 >= gap or at[k].x0 - box.x1 >= gap for k in kept):
+            kept.append(v)
+    if len(kept) < 2 or len(kept) == len(at):
+        return False
+    ax.xaxis.set_major_locator(FixedLocator(sorted(kept)))
+    return True
 
 
 def layout_problems(fig) -> list[str]:
@@ -222,9 +255,31 @@ def layout_problems(fig) -> list[str]:
             if b1.x0 + 1.5 < b2.x1 and b2.x0 + 1.5 < b1.x1 and b1.y0 + 1.5 < b2.y1 and b2.y0 + 1.5 < b1.y1:
                 problems.append(f"texts overlap: {' '.join(t1.get_text().split())[:40]!r} and "
                                 f"{' '.join(t2.get_text().split())[:40]!r}")
+        gap = TICK_GAP * fig.dpi
+        for ax in fig.axes:
+            labels = _tick_extents(ax.xaxis, renderer)
+            for (t1, b1), (t2, b2) in zip(labels, labels[1:]):
+                if b2.x0 - b1.x1 < gap:
+                    problems.append(f"tick labels run together: {t1.get_text()!r} and {t2.get_text()!r}")
         return problems
     finally:
         fig.set_dpi(screen)
+
+
+TICK_GAP = 0.05  # inches between neighbouring x tick labels, below which they read as one number ('10,00020,000')
+
+
+def _tick_extents(axis, renderer) -> list:
+    """The drawn major tick labels of an axis with their extents, left to right."""
+    lo, hi = sorted(axis.get_view_interval())
+    out = []
+    for tick in axis.get_major_ticks():
+        loc = tick.get_loc()
+        for label in (tick.label1, tick.label2):
+            if (label.get_visible() and label.get_text().strip() and loc is not None
+                    and lo - 1e-9 * (hi - lo) <= loc <= hi + 1e-9 * (hi - lo)):
+                out.append((label, label.get_window_extent(renderer)))
+    return sorted(out, key=lambda tb: tb[1].x0)
 
 
 def _draw_source(fig, caption: str) -> None:
@@ -274,13 +329,13 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
 # ---------------------------------------------------------------- helpers
 
 
-def _legend_beside(ax, title: str | None = None) -> None:
+def _legend_beside(ax, title: str | None = None, **options) -> None:
     """The legend beside the axes, outside the data, labels wrapped narrow (constrained layout makes room)."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         seen = dict(zip(labels, handles))
         ax.legend(list(seen.values()), _wrap(seen, 24), title=title, loc="upper left", bbox_to_anchor=(1.02, 1),
-                  fontsize="small", title_fontsize="small")
+                  fontsize="small", title_fontsize="small", **options)
 
 
 def _title(ax, text: str, width: int | None = None) -> None:
@@ -301,7 +356,8 @@ def _number(v: float) -> str:
 
 def _log_axis(ax, axis: str = "x") -> None:
     """A log scale labelled with plain numbers (0.1, 0.2, 0.5, 1, 2 ... 5,000), no minor labels; at least
-    three labelled ticks, so a narrow range (1.2 to 25) is still read off the axis."""
+    four labelled ticks where 1-2-5 gives fewer (3, 5, 7, 10, 15 ...), so a narrow range (2.5 to 25) is still
+    read off the axis."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     target = ax.xaxis if axis == "x" else ax.yaxis
@@ -309,7 +365,7 @@ def _log_axis(ax, axis: str = "x") -> None:
     lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
     for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7)):
         ticks = [m * 10.0 ** e for e in range(-4, 8) for m in mantissas if lo <= m * 10.0 ** e <= hi]
-        if len(ticks) >= 3:
+        if len(ticks) >= 4:
             break
     if len(ticks) >= 2:
         target.set_major_locator(FixedLocator(ticks))
@@ -318,7 +374,9 @@ def _log_axis(ax, axis: str = "x") -> None:
 
 
 def _wrap(labels, width: int = 28) -> list[str]:
-    return [textwrap.fill(str(label), width) for label in labels]
+    """Category and legend labels wrapped, each starting as a sentence does ('fewer than 10 employees' ->
+    'Fewer than 10 employees')."""
+    return [textwrap.fill(_first_upper(label), width) for label in labels]
 
 
 def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xlabel: str, group: str | None = None,
@@ -394,12 +452,35 @@ def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xla
     return fig
 
 
+def _year_axis(ax, years) -> None:
+    """Years as years (1996, not 1996.0 or 1,996): the data's own years when they are few and apart, else
+    whole years chosen by matplotlib."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    years = sorted({int(y) for y in pd.to_numeric(pd.Series(list(years)), errors="coerce").dropna()})
+    span = (years[-1] - years[0]) if years else 0
+    gaps = [b - a for a, b in zip(years, years[1:])]
+    if 2 <= len(years) <= 10 and span and min(gaps) >= span / 14:
+        ax.xaxis.set_major_locator(FixedLocator(years))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
+
+
+def _thousands(axis) -> None:
+    """Numbers of four digits and more with a thousands separator (33,000), as the text writes them."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
+
+
 def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylabel: str, xlabel: str = "Year",
                  log: bool = False, reference: float | None = None, benchmarks=(), ax=None):
     """Series over ``x``, one line per ``hue``; ``benchmarks`` (hue values) are drawn in grey, dashed.
 
     ``log=True`` puts the y axis on a log scale, so a series that grows twentyfold does not
-    flatten the others; ``reference`` draws a horizontal line (100 for an index).
+    flatten the others; ``reference`` draws a horizontal line (100 for an index). A year axis is labelled
+    in whole years; a single series needs no legend (the title names it).
     """
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -414,10 +495,29 @@ def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylab
         ax.axhline(reference, color="0.4", lw=0.8, ls=":")
     _title(ax, title)
     ax.set(xlabel=xlabel, ylabel=ylabel)
+    if x == "year" or xlabel == "Year":
+        _year_axis(ax, frame[x])
     if log:
         _log_axis(ax, "y")
-    _legend_beside(ax)
+    else:
+        _thousands(ax.yaxis)
+    if frame[hue].nunique() > 1:
+        _legend_beside(ax)
     return fig
+
+
+def _compressed_gap(years) -> tuple[float, float] | None:
+    """The one long empty stretch of a time axis worth compressing: a gap between two dated events of more
+    than half of a span of a century or more, with at most a fifth of the years before it (Raufoss: a mill in
+    1600, then nothing until 1874 and sixty events after). None when the years are spread more evenly."""
+    years = sorted({float(y) for y in years})
+    if len(years) < 5:
+        return None
+    span = years[-1] - years[0]
+    gap, k = max((b - a, i) for i, (a, b) in enumerate(zip(years, years[1:])))
+    if span >= 100 and gap > 0.5 * span and k + 1 <= len(years) / 5:
+        return years[k], years[k + 1]
+    return None
 
 
 def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_order=None):
@@ -425,22 +525,56 @@ def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_o
 
     ``events``: rows with year, year_end, phase and ``label_col`` (a short readable name).
     Periods (``year_end``) are drawn as bars from year to year_end; the phase legend is beside
-    the axis. Events without a year are not placed (the caller lists them).
+    the axis. Events without a year are not placed (the caller lists them). A long empty stretch
+    before most events (:func:`_compressed_gap`) is compressed, shaded and named in the x label, so
+    the crowded decades keep their width.
     """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
     dated = events[events["year"].notna()].sort_values(["year", label_col])
     phase = dated["phase"].astype("object").where(dated["phase"].notna(), "(no phase)")
     phases = list(phase_order) if phase_order is not None else list(dict.fromkeys(phase))
     colours = dict(zip(phases, sns.color_palette(PALETTE, max(len(phases), 1))))
     fig, ax = plt.subplots(figsize=(10, 1.4 + 0.24 * max(len(dated), 6)))
+    years = [*dated["year"].astype(float), *dated["year_end"].dropna().astype(float)] if "year_end" in dated else \
+        list(dated["year"].astype(float))
+    gap = _compressed_gap(years)
+    xlabel = "Year"
+    if gap is not None:
+        import numpy as np
+
+        a, b = gap
+        late = max(years) - b
+        width = max(0.08 * late, 1.0)  # the gap drawn as 8 % of the years after it
+
+        def forward(x):
+            x = np.asarray(x, dtype=float)
+            return np.where(x >= b, x, np.where(x <= a, x - a + b - width, b - width + (x - a) * width / (b - a)))
+
+        def inverse(x):
+            x = np.asarray(x, dtype=float)
+            return np.where(x >= b, x, np.where(x <= b - width, x + a - b + width, a + (x - b + width) * (b - a) / width))
+
+        ax.set_xscale("function", functions=(forward, inverse))
+        ax.axvspan(a, b, color="0.93", zorder=0, lw=0)
+        xlabel = f"Year (the axis is compressed between {a:.0f} and {b:.0f}, shaded)"
     for y, (ev, ph) in enumerate(zip(dated.to_dict("records"), phase)):
         end = ev.get("year_end") if pd.notna(ev.get("year_end")) else ev["year"]
         if end != ev["year"]:
             ax.plot([ev["year"], end], [y, y], color=colours.get(ph, "0.5"), lw=5, solid_capstyle="butt")
         ax.plot(ev["year"], y, "o", color=colours.get(ph, "0.5"), label=ph)
+    if gap is not None:
+        lo, hi = min(years), max(years)
+        later = [t for t in MaxNLocator(nbins=8, integer=True).tick_values(b, hi) if b + 0.1 * late <= t <= hi + 1]
+        ax.xaxis.set_major_locator(FixedLocator(sorted({lo, *later})))
+        ax.set_xlim(lo - 0.02 * (hi - b), hi + 0.03 * (hi - b))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
     ax.set_yticks(range(len(dated)), [textwrap.shorten(str(s), 60) for s in dated[label_col]], fontsize="x-small")
-    ax.invert_yaxis()
+    ax.set_ylim(len(dated) - 0.4, -0.6)
     _title(ax, title)
-    ax.set(xlabel="Year", ylabel="Event")
+    ax.set(xlabel=xlabel, ylabel="Event")
     handles = [plt.Line2D([], [], marker="o", ls="", color=colours[p]) for p in phases]
     ax.legend(handles, _wrap(phases, 28), title="Phase", loc="upper left", bbox_to_anchor=(1.02, 1),
               fontsize="x-small", title_fontsize="small")
@@ -449,11 +583,11 @@ def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_o
 
 def _rank_axis(ax, top: int, items: int) -> None:
     """A rank axis from 1 to the last rank there could be (the number of items): every rank labelled up to
-    10, beyond that 1 and every second rank, with a light grid line at every rank."""
+    8, beyond that 1 and every second rank, with a light grid line at every rank."""
     from matplotlib.ticker import FixedLocator
 
     last = max(top, items)
-    step = 1 if last <= 10 else 2 if last <= 20 else 5
+    step = 1 if last <= 8 else 2 if last <= 20 else 5
     ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
     ax.set_xlim(0.5, last + 0.5)
     ax.xaxis.set_major_locator(FixedLocator(sorted(set(ticks))))
@@ -494,10 +628,13 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
     """Shares as dots with their intervals (whiskers), n beside each, and reference values as marks.
 
     All columns in percent. ``reference`` names a column of reference shares (e.g. the national
-    survey figure for the same industry), drawn as a grey diamond.
+    survey figure for the same industry), drawn as a grey diamond. Labels are the indicators' full
+    descriptions, wrapped; one longer than four lines is shortened at a word, with an ellipsis.
     """
+    labels = [textwrap.fill(textwrap.shorten(_first_upper(t), 190, placeholder=" …"), 46) for t in frame[label]]
+    lines = max((t.count("\n") + 1 for t in labels), default=1)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(frame) + 1.6))
+        fig, ax = plt.subplots(figsize=(9, max(0.45, 0.2 * lines + 0.14) * len(frame) + 1.6))
     fig = ax.figure
     colour = sns.color_palette(PALETTE, 1)[0]
     y = range(len(frame))
@@ -507,12 +644,17 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
         ax.text(min(hi + 2, 101), yy, f"n = {int(k)}", va="center", fontsize="x-small", color="0.3")
     if reference is not None and frame[reference].notna().any():
         ax.plot(frame[reference], list(y), "D", color=BENCHMARK_COLOUR, label=reference_label)
-    ax.set_yticks(list(y), _wrap(frame[label], 40))
-    ax.invert_yaxis()
-    ax.set_xlim(0, 108)
+    ax.set_yticks(list(y), labels)
+    ax.set_ylim(len(frame) - 0.5, -0.5)
+    ax.set_xlim(0, 112)
+    ax.set_xticks([0, 25, 50, 75, 100])
     _title(ax, title)
-    ax.set(xlabel=xlabel, ylabel="Indicator")
-    _legend_beside(ax)
+    # what dot and whisker are: in the x label, where a one-entry legend would take the plot's width
+    drawn_reference = reference is not None and frame[reference].notna().any()
+    ax.set(xlabel=xlabel if drawn_reference else f"{xlabel}; dot: share, whisker: 95 % Wilson interval",
+           ylabel="Indicator")
+    if drawn_reference:
+        _legend_beside(ax)
     return fig
 
 
@@ -533,15 +675,26 @@ def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, titl
         if (totals == 0).any():
             raise ValueError(f"bars {list(wide.index[totals == 0])} have no values to normalise")
         wide = wide.div(totals, axis=0) * 100
+    labels = _wrap(wide.index)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(wide) + 1.8))
+        legend_lines = sum(len(_wrap([c], 24)[0].splitlines()) for c in wide.columns) + 1
+        bar_lines = max((t.count("\n") + 1 for t in labels), default=1)
+        height = max(max(0.5, 0.2 * bar_lines + 0.14) * len(wide) + 1.8, 0.21 * legend_lines + 1.5)
+        fig, ax = plt.subplots(figsize=(8, height))
     fig = ax.figure
     left = pd.Series(0.0, index=wide.index)
-    labels = _wrap(wide.index)
+    widest = float(wide.sum(axis=1).max()) or 1.0
     for colour, col in zip(sns.color_palette(PALETTE, len(wide.columns)), wide.columns):
         ax.barh(labels, wide[col], left=left, color=colour, label=str(col))
+        # each segment wide enough carries its value, in black or white as its colour is light or dark
+        ink = "white" if sum(c * w for c, w in zip(colour, (0.299, 0.587, 0.114))) < 0.5 else "0.1"
+        for k, (start, v) in enumerate(zip(left, wide[col])):
+            if v >= 0.07 * widest:
+                ax.text(start + v / 2, k, f"{v:.0f} %" if normalise else f"{v:,.0f}", ha="center", va="center",
+                        fontsize="x-small", color=ink)
         left += wide[col]
-    ax.invert_yaxis()
+    ax.set_ylim(len(wide) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
     _legend_beside(ax, legend_title)
     _title(ax, title)
     ax.set(xlabel=xlabel or ("Share of the bar's total (%)" if normalise else value),
@@ -580,7 +733,7 @@ def _chain_layout(graph, chain: list[str], chain_edges: list[tuple], bands: dict
                 pos[n] = (right, 1.6 * (k - (len(members) - 1) / 2))
                 continue
             x = max(wanted.get(n) if wanted.get(n) is not None else x_prev + 1.6, x_prev + 1.6)
-            pos[n] = (x, band * (2.2 + 0.9 * (k % 2)))
+            pos[n] = (x, band * (2.2 + 1.4 * (k % 2)))  # two rows, far enough apart for four-line labels
             x_prev = x
     return pos
 
@@ -609,7 +762,7 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
         node_band = {r["node_id"]: (bands or {}).get(r[group], -1) for r in nodes.to_dict("records")}
         pos = _chain_layout(graph, chain or [], chain_edges, node_band)
         span = max(x for x, _ in pos.values()) - min(x for x, _ in pos.values())
-        size = (min(16, 3 + 0.55 * span), 7.0)
+        size = (min(16, 3 + 0.55 * span), 8.0)
     else:
         left = nodes.loc[nodes[group].isin(left_groups or groups[:1]), "node_id"].tolist()
         right = [n for n in nodes["node_id"] if n not in left]
@@ -634,13 +787,16 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
                                ax=ax, label=str(g))
     for r in nodes.to_dict("records"):
         x, y = pos[r["node_id"]]
+        # labels a fixed distance from their node, on a light ground, so that links pass behind them
+        ground = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
         if layout == "chain":
-            ax.text(x, y + (0.42 if y >= 0 else -0.42), textwrap.fill(str(r[label]), 18), ha="center",
-                    va="bottom" if y >= 0 else "top", fontsize=7)
+            ax.annotate(textwrap.fill(str(r[label]), 18), (x, y), xytext=(0, 12 if y >= 0 else -12),
+                        textcoords="offset points", ha="center", va="bottom" if y >= 0 else "top", fontsize=7,
+                        bbox=ground, zorder=4)
         else:
             ha = "right" if x == 0.0 else "left"
-            ax.text(x + (-0.03 if ha == "right" else 0.03), y, textwrap.fill(str(r[label]), 30), ha=ha, va="center",
-                    fontsize=7)
+            ax.annotate(textwrap.fill(str(r[label]), 30), (x, y), xytext=(-11 if ha == "right" else 11, 0),
+                        textcoords="offset points", ha=ha, va="center", fontsize=7, bbox=ground, zorder=4)
     _title(ax, title, 95)
     ax._analysis_unlabelled = True
     ax.set_xticks([])
@@ -649,22 +805,24 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
         spine.set_visible(False)
     ax.grid(False)
     ax.margins(x=0.35 if layout != "chain" else 0.06, y=0.18)
-    _legend_beside(ax, group.replace("_", " ").capitalize())
+    _legend_beside(ax, group.replace("_", " ").capitalize(), markerscale=0.6, labelspacing=0.8)
     return fig
 
 
 def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, title: str, xlabel: str,
                  order=None, group_order=None, benchmarks=(), log: bool = False, reference: float | None = None,
-                 ax=None):
+                 ax=None, name_missing: bool = True):
     """One row per category, one marker per group (the region and its benchmarks, in grey).
 
     For indexes and ratios that span orders of magnitude (``log=True``): a group that grew
-    twentyfold does not flatten the others. Missing values are left out of the row.
+    twentyfold does not flatten the others. A group without a value in a row is named under the
+    row's label ("no value: Halden"), so a reader does not look for its marker (``name_missing=False``
+    where the groups are kinds of value, one per row, not areas).
     """
     order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
     groups = list(group_order) if group_order is not None else list(dict.fromkeys(frame[group]))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.7))
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) + 1.7))
     fig = ax.figure
     palette = iter(sns.color_palette(PALETTE, 10))
     markers = itertools.cycle("oDs^vP")
@@ -676,7 +834,12 @@ def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, tit
                 ms=7, color=BENCHMARK_COLOUR if bench else next(palette), label=str(g), alpha=0.9)
     if reference is not None:
         ax.axvline(reference, color="0.3", lw=0.8, ls=":")
-    ax.set_yticks(range(len(order)), _wrap(order))
+    shown = frame[frame[value].notna()]
+    labels = []
+    for c in order:
+        missing = [str(g) for g in groups if name_missing and not ((shown[category] == c) & (shown[group] == g)).any()]
+        labels.append(_wrap([c])[0] + ("\n" + textwrap.fill(f"(no value: {', '.join(missing)})", 34) if missing else ""))
+    ax.set_yticks(range(len(order)), labels)
     ax.set_ylim(len(order) - 0.5, -0.5)
     _title(ax, title)
     ax.set(xlabel=xlabel, ylabel=category.replace("_", " ").capitalize())
@@ -800,24 +963,33 @@ def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: 
                  column_order=None, note: str | None = None, xlabel: str = "Criterion or component",
                  ylabel: str = "Town"):
     """A grid of categorical verdicts (rows: e.g. towns, columns: criteria), each cell coloured by its
-    verdict and labelled with it; empty cells stay white. ``note`` (a column) adds a small mark under the verdict."""
+    verdict and labelled with it; a cell without a verdict is white with a grey dash, so it does not read as
+    a gap in the drawing. ``note`` (a column) adds a small mark under the verdict. Many columns beside few rows
+    (13 criteria for 5 industries) are turned, criteria down the page, so that the grid fits a page's width."""
     rows = list(row_order) if row_order is not None else list(dict.fromkeys(frame[row]))
     cols = list(column_order) if column_order is not None else list(dict.fromkeys(frame[column]))
-    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 2.5, 0.62 * len(rows) + 2.2))
     cells = frame.set_index([row, column])
+    turned = len(cols) > 8 and len(cols) > 1.5 * len(rows)
+    if turned:
+        rows, cols, xlabel, ylabel = cols, rows, ylabel, xlabel
+    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 3.0, 0.62 * len(rows) + 2.2))
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
-            v = cells[value].get((r, c)) if (r, c) in cells.index else None
+            key = (c, r) if turned else (r, c)
+            v = cells[value].get(key) if key in cells.index else None
             v = None if v is None or pd.isna(v) else str(v)
-            ax.add_patch(plt.Rectangle((j, i), 1, 1, fc=VERDICT_COLOURS.get(v, "white"), ec="white", lw=2))
-            extra = cells[note].get((r, c)) if note and (r, c) in cells.index else None
-            label = (v or "") + (f"\n{extra}" if extra is not None and not pd.isna(extra) and str(extra) else "")
-            ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize="small")
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, fc=VERDICT_COLOURS.get(v, "white"), ec="0.85" if v is None else "white",
+                                       lw=0.8 if v is None else 2))
+            extra = cells[note].get(key) if note and key in cells.index else None
+            label = (v or "–") + (f"\n{extra}" if extra is not None and not pd.isna(extra) and str(extra) else "")
+            ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize="small",
+                    color="0.6" if v is None else "0.1")
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([j + 0.5 for j in range(len(cols))], _wrap(cols, 14), fontsize="x-small")
     ax.xaxis.tick_top()
-    ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
+    ax.xaxis.set_label_position("top")
+    ax.set_yticks([i + 0.5 for i in range(len(rows))], _wrap(rows, 34))
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -852,6 +1024,7 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
         sub = frame[frame[panel] == p].set_index(category)
         vals = pd.to_numeric(sub[value], errors="coerce").reindex(order)
         ax.barh(range(len(order)), vals.fillna(0), color=colour, height=0.6)
+        ax.grid(axis="y", visible=False)  # a line through each row would cut its 'not printed'
         top = float(vals.max()) if vals.notna().any() else 1.0
         for ref, _text in (references or {}).get(p, []):
             top = max(top, float(ref))
@@ -864,6 +1037,7 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
             ax.text(ref, len(order) - 0.45, f" {text}", fontsize="xx-small", color="0.35", rotation=90, ha="right",
                     va="bottom")
         ax.set_xlim(0, top * 1.6)
+        _thousands(ax.xaxis)
         ax.set_title(textwrap.fill(str(p), 30), loc="left", fontsize="small")
         ax.set(xlabel=textwrap.fill(str((xlabels or {}).get(p, value)), 30 if len(panels) > 1 else 80),
                ylabel=category.replace("_", " ").capitalize())

@@ -137,7 +137,7 @@ def test_timeline_places_dated_events_oldest_first(tmp_path):
                            "year_end": pd.array([None, 1970], dtype="Int64"), "phase": ["naval base", "electronics"]})
     fig = plots.timeline(events, "Horten: history")
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Navy yard founded", "Electronics firms"]
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["naval base", "electronics"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["Naval base", "Electronics"]
     plots.save_figure(fig, tmp_path, "nb", "timeline", ("nibr-2005-11", "§4.2"))
 
 
@@ -318,3 +318,78 @@ def test_rank_labels_of_three_lines_do_not_overlap():
              "Organisational rigidities within the firm or group", "Lack of local R&D institutions with specialist skills"]
     ranks = pd.DataFrame({"item": items * 2, "group": ["a"] * 5 + ["b"] * 5, "rank": [1, 2, 3, 4, 5, 5, 4, 3, 2, 1]})
     assert plots.layout_problems(plots.rank_dots(ranks, "Horten: factors hampering innovation")) == []
+
+
+def test_year_axis_in_whole_years_and_a_single_series_without_legend():
+    # NIBR-rapport 2005:11 §6.3: RA's car-parts turnover 1974, 1984, 1994 (NOK million)
+    turnover = pd.DataFrame({"year": [1974, 1984, 1994], "value": [100, 300, 1100], "series": ["RA"] * 3})
+    fig = plots.series_lines(turnover, "year", "value", "series", "Raufoss: RA's car-parts business, turnover",
+                             "Turnover (NOK million)")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1974", "1984", "1994"]
+    assert ax.get_legend() is None
+    assert "1,000" in [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_compare_dots_names_the_groups_without_a_value():
+    rates = pd.DataFrame({"group": ["ICT services", "ICT services", "R&D services"], "area": ["Horten", "Norway", "Norway"],
+                          "rate": [420.0, 440.0, 115.0]})
+    fig = plots.compare_dots(rates, "group", "rate", "area", "Entry rates", "Entry rate (%, log scale)", log=True,
+                             benchmarks=["Norway"])
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["ICT services", "R&D services\n(no value: Horten)"]
+
+
+def test_timeline_compresses_a_long_empty_stretch_and_says_so(tmp_path):
+    events = pd.DataFrame({"label": ["Mill at Rødfossen", *[f"Event {k}" for k in range(12)]],
+                           "year": pd.array([1600, *range(1874, 2006, 11)], dtype="Int64"),
+                           "year_end": pd.array([None] * 13, dtype="Int64"), "phase": ["early"] + ["late"] * 12})
+    fig = plots.timeline(events, "Raufoss: history")
+    ax = fig.axes[0]
+    assert "compressed between 1600 and 1874" in ax.get_xlabel()
+    share = (ax.transData.transform((1874, 0))[0] - ax.transData.transform((1600, 0))[0]) / ax.bbox.width
+    assert share < 0.15  # 274 empty years take less than a sixth of the axis
+    plots.save_figure(fig, tmp_path, "nb", "timeline", ("nibr-2005-11", "§6.2"))
+    assert plots.layout_problems(fig) == []
+    even = plots.timeline(events.iloc[1:], "Raufoss: history, from 1874")
+    assert even.axes[0].get_xscale() == "linear" and even.axes[0].get_xlabel() == "Year"
+
+
+def test_verdict_grid_turns_many_criteria_down_the_page_and_marks_empty_cells():
+    criteria = [f"criterion {k}" for k in range(13)]
+    grid = pd.DataFrame([(i, c, "met") for i in ("construction", "tourism") for c in criteria[:-1]],
+                        columns=["industry", "criterion", "verdict"])
+    fig = plots.verdict_grid(grid, "industry", "criterion", "verdict", "Criteria by industry", column_order=criteria,
+                             xlabel="Criterion", ylabel="Industry")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Construction", "Tourism"]
+    assert len(ax.get_yticklabels()) == 13 and ax.get_ylabel() == "Criterion"
+    assert sorted(t.get_text() for t in ax.texts).count("–") == 2  # criterion 12 has no verdict: a dash, not a gap
+    assert fig.get_size_inches()[0] < 8
+
+
+def test_location_bars_write_each_wide_segment_share():
+    loc = pd.DataFrame({"category": ["mechanical"] * 3, "location": ["all in Vestfold", "half or more", "under half"],
+                        "value": [5, 4, 2]})
+    fig = plots.location_bars(loc, "category", "location", "value", "Suppliers")
+    assert [t.get_text() for t in fig.axes[0].texts] == ["45 %", "36 %", "18 %"]
+
+
+def test_survey_labels_are_the_whole_description_not_cut_in_a_word():
+    text = ("System firms and technology suppliers rating customers of high importance as an information source "
+            "for innovation (NIBR-survey 2004)")
+    shares = pd.DataFrame({"label": [text], "share": [65.0], "lo": [43.3], "hi": [81.9], "n": [20]})
+    fig = plots.share_dots(shares, "label", "share", "lo", "hi", "n", "Shares")
+    assert " ".join(fig.axes[0].get_yticklabels()[0].get_text().split()) == text
+    assert fig.axes[0].get_legend() is None and "Wilson interval" in fig.axes[0].get_xlabel()
+
+
+def test_tick_labels_that_run_together_are_found_and_thinned_on_a_log_axis(tmp_path):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([1500, 40000], [0, 1])
+    ax.set(title="Employed", xlabel="Persons (log scale)", ylabel="Row")
+    plots._log_axis(ax, "x")
+    assert any(p.startswith("tick labels run together") for p in plots.layout_problems(fig))
+    plots.save_figure(fig, tmp_path, "nb", "thin", ("nibr-2005-11", "Tabell 3.3"))
+    assert plots.layout_problems(fig) == [] and 10000 in ax.get_xticks()

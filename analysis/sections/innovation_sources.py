@@ -160,7 +160,7 @@ def survey_shares(case: Case) -> pd.DataFrame:
                                  "percent", f"{src['description']} (share of {r['n']} firms)")
     drawn = table.dropna(subset=["interval low, %"])
     if len(drawn):
-        fig = plots.share_dots(drawn.assign(label=drawn["indicator"].str.slice(0, 70)), "label", "share, %",
+        fig = plots.share_dots(drawn.assign(label=drawn["indicator"]), "label", "share, %",
                                "interval low, %", "interval high, %", "n", f"{case.name}: survey shares with their intervals")
         case.figure(fig, "survey-shares", citation(si), drawn)
     national_comparison(case, si)

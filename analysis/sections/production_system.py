@@ -282,6 +282,16 @@ def largest_firms(case: Case) -> pd.DataFrame:
     return lf
 
 
+def _share_label(unit: str) -> str:
+    """The x label of a location bar by the unit its values are printed in: 'Share of each type's firms (%)',
+    'Share of the answers (%)' for values printed as percent of answers, 'Share (%)' for plain percent."""
+    words = unit.replace("-", " ")
+    if words.startswith("percent"):
+        rest = words.removeprefix("percent").removeprefix(" of").strip()
+        return f"Share{f' of the {rest}' if rest else ''} (%), each bar 100 %"
+    return f"Share of each type's {words} (%), each bar 100 %"
+
+
 def supplier_locations(case: Case) -> pd.DataFrame:
     """Where suppliers and customers are, each bar its own 100 % (one denominator per bar)."""
     loc = case.rows("locations", subject=["suppliers", "sales", "purchases"])
@@ -297,7 +307,7 @@ def supplier_locations(case: Case) -> pd.DataFrame:
             fig = plots.location_bars(g, "type", "location_name", "value",
                                       f"{case.name}: where the {subject} are ({source}, {n_text})",
                                       location_order=[case.term("location", x) for x in dict.fromkeys(g["location"])],
-                                      xlabel=f"Share of each type's {unit.replace('-', ' ')} (%), each bar 100 %")
+                                      xlabel=_share_label(unit))
             case.figure(fig, f"{subject}-locations-{source.lower().replace(' ', '-').replace('.', '-').replace('§', 's')}",
                         citation(g), g[["type", "location_name", "value", "unit", "n"]])
         else:
