@@ -463,7 +463,7 @@ def _year_axis(ax, years) -> None:
     if 2 <= len(years) <= 10 and span and min(gaps) >= span / 14:
         ax.xaxis.set_major_locator(FixedLocator(years))
     else:
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True, steps=[1, 2, 5, 10]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
 
 
@@ -565,11 +565,11 @@ def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_o
         ax.plot(ev["year"], y, "o", color=colours.get(ph, "0.5"), label=ph)
     if gap is not None:
         lo, hi = min(years), max(years)
-        later = [t for t in MaxNLocator(nbins=8, integer=True).tick_values(b, hi) if b + 0.1 * late <= t <= hi + 1]
+        later = [t for t in MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]).tick_values(b, hi) if b + 0.1 * late <= t <= hi + 1]
         ax.xaxis.set_major_locator(FixedLocator(sorted({lo, *later})))
         ax.set_xlim(lo - 0.02 * (hi - b), hi + 0.03 * (hi - b))
     else:
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True, steps=[1, 2, 5, 10]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
     ax.set_yticks(range(len(dated)), [textwrap.shorten(str(s), 60) for s in dated[label_col]], fontsize="x-small")
     ax.set_ylim(len(dated) - 0.4, -0.6)
