@@ -8,7 +8,7 @@ Tabell 4.1") under the plot and writes the PNG and, beside it, the data the figu
 Helpers (each returns the Figure with title and axis labels set; the caller saves it):
 
 * :func:`grouped_bars` -- a value by category for one or several groups (a town beside its
-  benchmark), horizontal, with a zero or reference line;
+  benchmark), horizontal, with a zero or reference line; ratios on a log axis centred on 1;
 * :func:`series_lines` -- series over time (employment index with its comparison rows, a firm's
   history), optionally on a log scale so that no series is flattened;
 * :func:`timeline` -- dated events by phase;
@@ -18,9 +18,15 @@ Helpers (each returns the Figure with title and axis labels set; the caller save
 * :func:`network` -- actors and links (networkx layout), e.g. a supplier network;
 * :func:`panel_bars` -- small multiples, one bar panel per measure over the same categories, so
   that what a source leaves unprinted shows as such;
-* :func:`verdict_grid` -- categorical verdicts (criteria met or not) in a coloured grid.
+* :func:`verdict_grid` -- categorical verdicts (criteria met or not) in a coloured grid;
+* :func:`compare_dots`, :func:`range_dots` -- one row per category, a marker per group or a range;
+* :func:`value_chain` -- the stages of value chains in boxes sized to their text, the region's shaded.
 
-Legends go beside the axes, never over the data.
+Legends go beside the axes, never over the data. Titles, axis labels and the source line are wrapped
+to the room they have by measuring them (at the screen's and the saved resolution), so none is cut
+off; :func:`layout_problems` lists what a reader would call broken in a figure (a text cut off, a
+text outside its box, overlapping texts or tick labels, an id printed as a label), and the tests
+hold every helper to an empty list.
 """
 
 from __future__ import annotations
@@ -1079,7 +1085,7 @@ def range_dots(frame: pd.DataFrame, label: str, low: str, high: str, title: str,
 
 
 __all__ = [
-    "FigureError", "compare_dots", "grouped_bars", "location_bars", "network", "range_dots", "rank_dots",
-    "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline", "value_chain",
-    "verdict_grid",
+    "FigureError", "compare_dots", "grouped_bars", "layout_problems", "location_bars", "network", "range_dots",
+    "rank_dots", "readable", "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline",
+    "value_chain", "verdict_grid",
 ]
