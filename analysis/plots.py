@@ -8,7 +8,7 @@ Tabell 4.1") under the plot and writes the PNG and, beside it, the data the figu
 Helpers (each returns the Figure with title and axis labels set; the caller saves it):
 
 * :func:`grouped_bars` -- a value by category for one or several groups (a town beside its
-  benchmark), horizontal, with a zero or reference line;
+  benchmark), horizontal, with a zero or reference line; ratios on a log axis centred on 1;
 * :func:`series_lines` -- series over time (employment index with its comparison rows, a firm's
   history), optionally on a log scale so that no series is flattened;
 * :func:`timeline` -- dated events by phase;
@@ -18,14 +18,21 @@ Helpers (each returns the Figure with title and axis labels set; the caller save
 * :func:`network` -- actors and links (networkx layout), e.g. a supplier network;
 * :func:`panel_bars` -- small multiples, one bar panel per measure over the same categories, so
   that what a source leaves unprinted shows as such;
-* :func:`verdict_grid` -- categorical verdicts (criteria met or not) in a coloured grid.
+* :func:`verdict_grid` -- categorical verdicts (criteria met or not) in a coloured grid;
+* :func:`compare_dots`, :func:`range_dots` -- one row per category, a marker per group or a range;
+* :func:`value_chain` -- the stages of value chains in boxes sized to their text, the region's shaded.
 
-Legends go beside the axes, never over the data.
+Legends go beside the axes, never over the data. Titles, axis labels and the source line are wrapped
+to the room they have by measuring them (at the screen's and the saved resolution), so none is cut
+off; :func:`layout_problems` lists what a reader would call broken in a figure (a text cut off, a
+text outside its box, overlapping texts or tick labels, an id printed as a label), and the tests
+hold every helper to an empty list.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import textwrap
 from pathlib import Path
 
@@ -96,20 +103,208 @@ def _check_figure(fig) -> None:
             raise FigureError(f"axes {ax.get_title() or suptitle!r} lacks an x or y label (with units)")
 
 
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
+def _visible_texts(fig) -> list:
+    """Every text a reader sees: titles, labels, tick labels, legend entries, annotations (drawn, non-empty).
+    Tick labels of ticks outside the axis' view are left out: matplotlib keeps them but does not draw them."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = (hi - lo) or 1.0
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                loc = tick.get_loc()
+                if loc is None or not lo - 1e-9 * span <= loc <= hi + 1e-9 * span or not axis.get_visible():
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    return [t for t in fig.findobj(matplotlib.text.Text)
+            if id(t) not in hidden and t.get_visible() and t.get_text().strip() and t.get_alpha() != 0
+            and t.get_figure() is not None]
+
+
+def _extent(text, renderer):
+    """The window extent of a text, its box included when it is drawn in one."""
+    box = text.get_bbox_patch()
+    if box is not None:
+        return box.get_window_extent(renderer)
+    return text.get_window_extent(renderer)
+
+
+def _saved_dpi() -> float:
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    return float(matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi)
+
+
+def _renderers():
+    """Renderers at the screen's and the saved file's resolution: hinting makes text a few per cent wider at
+    some, so a width is taken as the wider of the two, and text fitted to it fits in the notebook and the PNG."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return [RendererAgg(1, 1, dpi) for dpi in sorted({float(matplotlib.rcParams["figure.dpi"]), _saved_dpi()})]
+
+
+def _inches(text: str, font, renderers=None) -> float:
+    """The width in inches of the widest line of ``text`` drawn in ``font``."""
+    renderers = renderers or _renderers()
+    return max(r.get_text_width_height_descent(line or " ", font, ismath=False)[0] / r.dpi
+               for r in renderers for line in str(text).split("\n"))
+
+
+def _fill_to_width(text: str, width_in: float, font) -> str:
+    """``text`` wrapped, word by word, into lines no wider than ``width_in`` inches as drawn in ``font``
+    (measured, so that it fits the width it has whatever the letters)."""
+    renderers = _renderers()
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and _inches(f"{lines[-1]} {word}", font, renderers) <= width_in:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _fit(text, width_in: float) -> bool:
+    """Rewrap a text artist that is wider than ``width_in`` inches to that width; True if it changed."""
+    if width_in <= 0 or _inches(text.get_text(), text.get_fontproperties()) <= width_in:
+        return False
+    text.set_text(_fill_to_width(" ".join(text.get_text().split()), width_in, text.get_fontproperties()))
+    return True
+
+
+def _fit_labels(fig) -> None:
+    """Axis labels (and panel titles) rewrapped to the room they have once the layout is done, so that none is
+    cut off at the figure's edge or runs into the next panel: a centred x label may reach as far as the
+    nearer figure edge allows, in a figure of several panels no wider than its panel."""
+    for _ in range(3):  # rewrapping changes the layout; three rounds settle it
+        fig.canvas.draw()
+        width, height = fig.get_size_inches()
+        dpi = fig.dpi
+        changed = False
+        axes = [ax for ax in fig.axes if ax.axison]
+        for ax in axes:
+            changed |= _thin_log_ticks(ax, fig.canvas.get_renderer())
+            for label in (ax.xaxis.label, ax.yaxis.label):
+                label.set_text(_first_upper(label.get_text()))  # 'persons' -> 'Persons'
+            box = ax.get_window_extent()
+            cx, cy = (box.x0 + box.x1) / 2 / dpi, (box.y0 + box.y1) / 2 / dpi
+            room_x = 2 * min(cx, width - cx) - 0.1 if len(axes) == 1 else box.width / dpi + 0.15
+            changed |= _fit(ax.xaxis.label, room_x)
+            changed |= _fit(ax.yaxis.label, 2 * min(cy, height - cy) - 0.1)
+            for loc in ("left", "center"):
+                title = ax._left_title if loc == "left" else ax.title
+                if title.get_text().strip():
+                    changed |= _fit(title, (width - box.x0 / dpi - 0.1) if len(axes) == 1 else box.width / dpi + 0.1)
+        if not changed:
+            return
+
+
+def _thin_log_ticks(ax, renderer) -> bool:
+    """On a log x axis whose labels run together (5,000 10,000 20,000 on a narrow axis), keep the powers of
+    ten, then each 5 and 2 whose label keeps its distance from those kept; True if ticks were dropped."""
+    import math
+
+    from matplotlib.ticker import FixedLocator
+
+    if ax.get_xscale() != "log":
+        return False
+    labels = _tick_extents(ax.xaxis, renderer)
+    gap = TICK_GAP * renderer.dpi * 1.5  # measured at the screen's resolution: a margin for the saved one
+    if all(b2.x0 - b1.x1 >= gap for (_, b1), (_, b2) in zip(labels, labels[1:])):
+        return False
+    at = {round(float(t.get_position()[0]), 9): box for t, box in labels}
+
+    def rank(v: float) -> int:
+        m = round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6)
+        return {1.0: 0, 5.0: 1, 2.0: 2}.get(m, 3)
+
+    kept: list[float] = []
+    for v in sorted(at, key=lambda v: (rank(v), v)):
+        box = at[v]
+        if all(box.x0 - at[k].x1 >= gap or at[k].x0 - box.x1 >= gap for k in kept):
+            kept.append(v)
+    if len(kept) < 2 or len(kept) == len(at):
+        return False
+    ax.xaxis.set_major_locator(FixedLocator(sorted(kept)))
+    return True
+
+
+def layout_problems(fig) -> list[str]:
+    """What a reader would call broken in a figure, each in one line: a text that leaves the figure (cut off),
+    a text that leaves the box it is written in, two texts that overlap, a label that prints an internal id
+    (a slug such as 'horten-electronics').
+
+    Draws the figure at the resolution it is saved with (text is a few per cent wider at some), so positions
+    are the final ones under constrained layout; the figure's own resolution is restored afterwards.
+    """
+    screen = fig.get_dpi()
+    fig.set_dpi(_saved_dpi())
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        frame = fig.bbox
+        boxes = [(t, _extent(t, renderer)) for t in _visible_texts(fig)]
+        problems = []
+        for t, b in boxes:
+            label = " ".join(t.get_text().split())[:60]
+            if b.x0 < frame.x0 - 1 or b.y0 < frame.y0 - 1 or b.x1 > frame.x1 + 1 or b.y1 > frame.y1 + 1:
+                problems.append(f"cut off at the figure's edge: {label!r}")
+            holder = getattr(t, "_analysis_box", None)
+            if holder is not None:
+                h = holder.get_window_extent(renderer)
+                if b.x0 < h.x0 or b.y0 < h.y0 or b.x1 > h.x1 or b.y1 > h.y1:
+                    problems.append(f"text leaves its box: {label!r}")
+            if SLUG.fullmatch(t.get_text().strip()):
+                problems.append(f"internal id as a label: {label!r}")
+        for (t1, b1), (t2, b2) in itertools.combinations(boxes, 2):
+            # 1.5 px of tolerance: neighbouring lines of text may touch, not cover each other
+            if b1.x0 + 1.5 < b2.x1 and b2.x0 + 1.5 < b1.x1 and b1.y0 + 1.5 < b2.y1 and b2.y0 + 1.5 < b1.y1:
+                problems.append(f"texts overlap: {' '.join(t1.get_text().split())[:40]!r} and "
+                                f"{' '.join(t2.get_text().split())[:40]!r}")
+        gap = TICK_GAP * fig.dpi
+        for ax in fig.axes:
+            labels = _tick_extents(ax.xaxis, renderer)
+            for (t1, b1), (t2, b2) in zip(labels, labels[1:]):
+                if b2.x0 - b1.x1 < gap:
+                    problems.append(f"tick labels run together: {t1.get_text()!r} and {t2.get_text()!r}")
+        return problems
+    finally:
+        fig.set_dpi(screen)
+
+
+TICK_GAP = 0.05  # inches between neighbouring x tick labels, below which they read as one number ('10,00020,000')
+
+
+def _tick_extents(axis, renderer) -> list:
+    """The drawn major tick labels of an axis with their extents, left to right."""
+    lo, hi = sorted(axis.get_view_interval())
+    out = []
+    for tick in axis.get_major_ticks():
+        loc = tick.get_loc()
+        for label in (tick.label1, tick.label2):
+            if (label.get_visible() and label.get_text().strip() and loc is not None
+                    and lo - 1e-9 * (hi - lo) <= loc <= hi + 1e-9 * (hi - lo)):
+                out.append((label, label.get_window_extent(renderer)))
+    return sorted(out, key=lambda tb: tb[1].x0)
+
+
 def _draw_source(fig, caption: str) -> None:
     """The caption under everything else: constrained layout is told to keep a band at the bottom
     of the figure free (a band as high as the wrapped caption), and the caption is written into it."""
+    from matplotlib.font_manager import FontProperties
+
     text = next((t for t in fig.texts if t.get_gid() == SOURCE_GID), None)
     width, height = fig.get_size_inches()
-    wrapped = textwrap.fill(caption, max(40, int(width * 13)))
+    wrapped = _fill_to_width(caption, width - 0.25, FontProperties(size="small"))
     band = (0.17 * (wrapped.count("\n") + 1) + 0.12) / height
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
         engine.set(rect=(0, band, 1, 1 - band))
     if text is None:  # reuse the artist so saving twice does not stack two source lines
-        text = fig.text(0.01, band - 0.04 / height, wrapped, ha="left", va="top", fontsize="small", color="0.3",
-                        gid=SOURCE_GID, transform=fig.transFigure)
+        text = fig.text(0.01, 0, wrapped, ha="left", va="top", fontsize="small", color="0.3", gid=SOURCE_GID,
+                        transform=fig.transFigure)
     text.set_text(wrapped)
+    text.set_position((0.01, band - 0.04 / height))
 
 
 def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.DataFrame | None = None) -> dict[str, Path]:
@@ -125,6 +320,7 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
             raise FigureError(f"figure {what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
     _check_figure(fig)
     _draw_source(fig, _caption(source))
+    _fit_labels(fig)
     folder = Path(output_dir) / "figures"
     stem = f"{notebook}--{name}"
     paths = {"png": folder / f"{stem}.png"}
@@ -139,75 +335,122 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
 # ---------------------------------------------------------------- helpers
 
 
-def _legend_beside(ax, title: str | None = None) -> None:
+def _legend_beside(ax, title: str | None = None, **options) -> None:
     """The legend beside the axes, outside the data, labels wrapped narrow (constrained layout makes room)."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         seen = dict(zip(labels, handles))
         ax.legend(list(seen.values()), _wrap(seen, 24), title=title, loc="upper left", bbox_to_anchor=(1.02, 1),
-                  fontsize="small", title_fontsize="small")
+                  fontsize="small", title_fontsize="small", **options)
 
 
 def _title(ax, text: str, width: int | None = None) -> None:
     """The figure's title, left-aligned over the whole figure (a single plot) or over its axes (panels),
-    wrapped to the width it has."""
+    wrapped to the width it has (a single plot's title measured against the figure's width)."""
     fig = ax.figure
     if len(fig.axes) == 1:
-        chars = width or max(40, int(fig.get_size_inches()[0] * 9.5))
-        fig.suptitle(textwrap.fill(text, chars), x=0.01, ha="left", fontweight="bold", fontsize="medium")
+        title = fig.suptitle(text, x=0.01, ha="left", fontweight="bold", fontsize="medium")
+        _fit(title, fig.get_size_inches()[0] - 0.2)
     else:
         ax.set_title(textwrap.fill(text, width or 60), loc="left")
 
 
+def _number(v: float) -> str:
+    """A tick or bar label as a reader writes the number: 0.05, 0.5, 1, 20, 5,000, 20,000."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
+
+
 def _log_axis(ax, axis: str = "x") -> None:
-    """A log scale labelled with plain numbers (25, 50, 100, 200 ...), no minor labels."""
-    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+    """A log scale labelled with plain numbers (0.1, 0.2, 0.5, 1, 2 ... 5,000), no minor labels; at least
+    four labelled ticks where 1-2-5 gives fewer (3, 5, 7, 10, 15 ...), so a narrow range (2.5 to 25) is still
+    read off the axis."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
-    ticks = [m * 10 ** e for e in range(0, 7) for m in (1, 2, 5) if lo <= m * 10 ** e <= hi]
+    for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7)):
+        ticks = [m * 10.0 ** e for e in range(-4, 8) for m in mantissas if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) >= 4:
+            break
     if len(ticks) >= 2:
         target.set_major_locator(FixedLocator(ticks))
-    target.set_major_formatter(ScalarFormatter())
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
     target.set_minor_formatter(NullFormatter())
 
 
 def _wrap(labels, width: int = 28) -> list[str]:
-    return [textwrap.fill(str(label), width) for label in labels]
+    """Category and legend labels wrapped, each starting as a sentence does ('fewer than 10 employees' ->
+    'Fewer than 10 employees')."""
+    return [textwrap.fill(_first_upper(label), width) for label in labels]
 
 
 def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xlabel: str, group: str | None = None,
                  order=None, group_order=None, reference: float | None = 0.0, colours: dict | None = None, ax=None,
-                 ylabel: str | None = None):
+                 ylabel: str | None = None, log: bool = False, value_format: str | None = None,
+                 zero_text: str = "0"):
     """Horizontal bars of ``value`` by ``category``, one bar per ``group`` (e.g. the town and its benchmark).
 
     The first group is drawn in the palette's first colour, a group named in ``colours`` in its
     colour (benchmarks in grey). ``reference`` draws a vertical line (0 for changes, 1 for
-    quotients, None for none). Missing values are left as gaps and labelled 'n/a'.
+    quotients, None for none). Missing values are left as gaps and labelled 'n/a'; a value of exactly
+    0 is labelled ``zero_text``, so that a reader tells 0 from a gap. ``value_format`` (e.g. ``"{:.2f}"``)
+    writes each value at the end of its bar.
+
+    ``log=True`` is for ratios (location quotients): a log axis centred on ``reference`` (default 1), each
+    bar drawn from the reference to its value, so that 0.5 and 2 are as long; zeros, which a log axis
+    cannot show, are written at the axis' left end.
     """
     order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
     groups = [None] if group is None else (list(group_order) if group_order is not None
                                            else list(dict.fromkeys(frame[group])))
     palette = sns.color_palette(PALETTE, max(len(groups), 1))
     height = 0.8 / len(groups)
+    base = (reference or 1.0) if log else 0.0
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.55 * len(order) * max(1, len(groups) * 0.6) + 1.6))
+        lines = max(len(_wrap([c])[0].splitlines()) for c in order) if order else 1
+        per_category = max(0.5, 0.2 * lines + 0.12, 0.19 * len(groups) + 0.14)
+        fig, ax = plt.subplots(figsize=(8, per_category * len(order) + 1.6))
     fig = ax.figure
+    numbers = pd.to_numeric(frame[value], errors="coerce")
+    if log:
+        positive = numbers[numbers > 0]
+        if positive.empty:
+            raise FigureError(f"grouped_bars(log=True): {value!r} has no positive value to draw")
+        lo, hi = min(positive.min(), base) / 2.2, max(positive.max(), base) * 2.2
+        if (numbers == 0).any():
+            lo /= 2.5  # room at the left end for the zeros' label
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+    marks = []
     for k, g in enumerate(groups):
         sub = frame if g is None else frame[frame[group] == g]
-        vals = sub.set_index(category)[value].reindex(order)
+        vals = pd.to_numeric(sub.set_index(category)[value].reindex(order), errors="coerce")
         y = [i - 0.4 + height * (k + 0.5) for i in range(len(order))]
         colour = (colours or {}).get(g, palette[k])
-        ax.barh(y, pd.to_numeric(vals, errors="coerce").fillna(0), height=height * 0.92, color=colour,
+        drawn = vals.where(vals > 0) if log else vals
+        ax.barh(y, (drawn - base).fillna(0), left=base, height=height * 0.92, color=colour,
                 label=None if g is None else str(g))
         for yy, v in zip(y, vals):
             if pd.isna(v):
-                ax.text(0, yy, " n/a", va="center", fontsize="x-small", color="0.3")
+                marks.append((base if not log else lo, yy, "n/a", "left"))
+            elif v == 0:
+                marks.append((base if not log else lo, yy, zero_text, "left"))
+            elif value_format:
+                marks.append((v, yy, value_format.format(v), "left" if v >= base else "right"))
+    for x, yy, text, ha in marks:
+        ax.text(x, yy, f" {text} " if ha == "left" else f"{text} ", va="center", ha=ha, fontsize="x-small",
+                color="0.3" if text in ("n/a", zero_text) else "0.15")
     ax.set_yticks(range(len(order)), _wrap(order))
-    ax.invert_yaxis()  # first category on top, as in the printed table
+    ax.set_ylim(len(order) - 0.5, -0.5)  # first category on top, as in the printed table
+    ax.grid(axis="y", visible=False)  # the bars carry the categories; lines across them only cut them
     if reference is not None:
         ax.axvline(reference, color="0.25", lw=0.8)
+    if log:
+        _log_axis(ax, "x")
+    elif value_format:
+        left, right = ax.get_xlim()
+        ax.set_xlim(left - 0.1 * (right - left) * (left < 0), right + 0.12 * (right - left))
     _title(ax, title)
     ax.set(xlabel=xlabel, ylabel=ylabel or category.replace("_", " ").capitalize())
     if group is not None:
@@ -215,12 +458,35 @@ def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xla
     return fig
 
 
+def _year_axis(ax, years) -> None:
+    """Years as years (1996, not 1996.0 or 1,996): the data's own years when they are few and apart, else
+    whole years chosen by matplotlib."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    years = sorted({int(y) for y in pd.to_numeric(pd.Series(list(years)), errors="coerce").dropna()})
+    span = (years[-1] - years[0]) if years else 0
+    gaps = [b - a for a, b in zip(years, years[1:])]
+    if 2 <= len(years) <= 10 and span and min(gaps) >= span / 14:
+        ax.xaxis.set_major_locator(FixedLocator(years))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
+
+
+def _thousands(axis) -> None:
+    """Numbers of four digits and more with a thousands separator (33,000), as the text writes them."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
+
+
 def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylabel: str, xlabel: str = "Year",
                  log: bool = False, reference: float | None = None, benchmarks=(), ax=None):
     """Series over ``x``, one line per ``hue``; ``benchmarks`` (hue values) are drawn in grey, dashed.
 
     ``log=True`` puts the y axis on a log scale, so a series that grows twentyfold does not
-    flatten the others; ``reference`` draws a horizontal line (100 for an index).
+    flatten the others; ``reference`` draws a horizontal line (100 for an index). A year axis is labelled
+    in whole years; a single series needs no legend (the title names it).
     """
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -235,10 +501,29 @@ def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylab
         ax.axhline(reference, color="0.4", lw=0.8, ls=":")
     _title(ax, title)
     ax.set(xlabel=xlabel, ylabel=ylabel)
+    if x == "year" or xlabel == "Year":
+        _year_axis(ax, frame[x])
     if log:
         _log_axis(ax, "y")
-    _legend_beside(ax)
+    else:
+        _thousands(ax.yaxis)
+    if frame[hue].nunique() > 1:
+        _legend_beside(ax)
     return fig
+
+
+def _compressed_gap(years) -> tuple[float, float] | None:
+    """The one long empty stretch of a time axis worth compressing: a gap between two dated events of more
+    than half of a span of a century or more, with at most a fifth of the years before it (Raufoss: a mill in
+    1600, then nothing until 1874 and sixty events after). None when the years are spread more evenly."""
+    years = sorted({float(y) for y in years})
+    if len(years) < 5:
+        return None
+    span = years[-1] - years[0]
+    gap, k = max((b - a, i) for i, (a, b) in enumerate(zip(years, years[1:])))
+    if span >= 100 and gap > 0.5 * span and k + 1 <= len(years) / 5:
+        return years[k], years[k + 1]
+    return None
 
 
 def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_order=None):
@@ -246,44 +531,98 @@ def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_o
 
     ``events``: rows with year, year_end, phase and ``label_col`` (a short readable name).
     Periods (``year_end``) are drawn as bars from year to year_end; the phase legend is beside
-    the axis. Events without a year are not placed (the caller lists them).
+    the axis. Events without a year are not placed (the caller lists them). A long empty stretch
+    before most events (:func:`_compressed_gap`) is compressed, shaded and named in the x label, so
+    the crowded decades keep their width.
     """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
     dated = events[events["year"].notna()].sort_values(["year", label_col])
     phase = dated["phase"].astype("object").where(dated["phase"].notna(), "(no phase)")
     phases = list(phase_order) if phase_order is not None else list(dict.fromkeys(phase))
     colours = dict(zip(phases, sns.color_palette(PALETTE, max(len(phases), 1))))
     fig, ax = plt.subplots(figsize=(10, 1.4 + 0.24 * max(len(dated), 6)))
+    years = [*dated["year"].astype(float), *dated["year_end"].dropna().astype(float)] if "year_end" in dated else \
+        list(dated["year"].astype(float))
+    gap = _compressed_gap(years)
+    xlabel = "Year"
+    if gap is not None:
+        import numpy as np
+
+        a, b = gap
+        late = max(years) - b
+        width = max(0.08 * late, 1.0)  # the gap drawn as 8 % of the years after it
+
+        def forward(x):
+            x = np.asarray(x, dtype=float)
+            return np.where(x >= b, x, np.where(x <= a, x - a + b - width, b - width + (x - a) * width / (b - a)))
+
+        def inverse(x):
+            x = np.asarray(x, dtype=float)
+            return np.where(x >= b, x, np.where(x <= b - width, x + a - b + width, a + (x - b + width) * (b - a) / width))
+
+        ax.set_xscale("function", functions=(forward, inverse))
+        ax.axvspan(a, b, color="0.93", zorder=0, lw=0)
+        xlabel = f"Year (the axis is compressed between {a:.0f} and {b:.0f}, shaded)"
     for y, (ev, ph) in enumerate(zip(dated.to_dict("records"), phase)):
         end = ev.get("year_end") if pd.notna(ev.get("year_end")) else ev["year"]
         if end != ev["year"]:
             ax.plot([ev["year"], end], [y, y], color=colours.get(ph, "0.5"), lw=5, solid_capstyle="butt")
         ax.plot(ev["year"], y, "o", color=colours.get(ph, "0.5"), label=ph)
+    if gap is not None:
+        lo, hi = min(years), max(years)
+        later = [t for t in MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]).tick_values(b, hi) if b + 0.1 * late <= t <= hi + 1]
+        ax.xaxis.set_major_locator(FixedLocator(sorted({lo, *later})))
+        ax.set_xlim(lo - 0.02 * (hi - b), hi + 0.03 * (hi - b))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=9, integer=True, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
     ax.set_yticks(range(len(dated)), [textwrap.shorten(str(s), 60) for s in dated[label_col]], fontsize="x-small")
-    ax.invert_yaxis()
+    ax.set_ylim(len(dated) - 0.4, -0.6)
     _title(ax, title)
-    ax.set(xlabel="Year", ylabel="Event")
+    ax.set(xlabel=xlabel, ylabel="Event")
     handles = [plt.Line2D([], [], marker="o", ls="", color=colours[p]) for p in phases]
     ax.legend(handles, _wrap(phases, 28), title="Phase", loc="upper left", bbox_to_anchor=(1.02, 1),
               fontsize="x-small", title_fontsize="small")
     return fig
 
 
+def _rank_axis(ax, top: int, items: int) -> None:
+    """A rank axis from 1 to the last rank there could be (the number of items): every rank labelled up to
+    8, beyond that 1 and every second rank, with a light grid line at every rank."""
+    from matplotlib.ticker import FixedLocator
+
+    last = max(top, items)
+    step = 1 if last <= 8 else 2 if last <= 20 else 5
+    ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
+    ax.set_xlim(0.5, last + 0.5)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(set(ticks))))
+    ax.xaxis.set_minor_locator(FixedLocator(list(range(1, last + 1))))
+    ax.grid(axis="x", which="minor", color="0.93", lw=0.6)
+
+
 def rank_dots(rankings: pd.DataFrame, title: str, item: str = "item", group: str = "group", rank: str = "rank",
               ax=None):
     """Ranked items (rows, best on top) by group (colour); tied items share an x position.
 
-    Items are ordered by their mean rank over the groups; rank 1 is on the left.
+    Items are ordered by their mean rank over the groups; rank 1 is on the left. The axis runs to the last
+    rank there could be (as many as there are items), so items tied in first place are seen as such; one
+    group needs no legend.
     """
     order = rankings.groupby(item)[rank].mean().sort_values().index.tolist()
+    groups = list(dict.fromkeys(rankings[group]))
+    labels = _wrap(order, 44)
+    lines = max(label.count("\n") + 1 for label in labels)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.38 * len(order) + 1.6))
+        per_item = max(0.34, 0.19 * lines + 0.1, 0.2 * len(groups) + 0.06)
+        fig, ax = plt.subplots(figsize=(8, per_item * len(order) + 1.6))
     fig = ax.figure
-    sns.stripplot(data=rankings, x=rank, y=item, hue=group, order=order, dodge=len(rankings[group].unique()) > 1,
-                  jitter=False, size=8, palette=PALETTE, ax=ax)
-    top = int(rankings[rank].max())
-    ax.set_xticks(range(1, top + 1))
-    ax.set_yticks(range(len(order)), _wrap(order, 40))
-    _legend_beside(ax, group.replace("_", " ").capitalize())
+    sns.stripplot(data=rankings, x=rank, y=item, hue=group, order=order, dodge=len(groups) > 1,
+                  jitter=False, size=8, palette=PALETTE, ax=ax, legend=len(groups) > 1)
+    _rank_axis(ax, int(rankings[rank].max()), len(order))
+    ax.set_yticks(range(len(order)), labels)
+    if len(groups) > 1:
+        _legend_beside(ax, group.replace("_", " ").capitalize())
     _title(ax, title)
     ax.set(xlabel="Rank (1 = most important; ties share a rank)", ylabel="Item")
     return fig
@@ -295,10 +634,13 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
     """Shares as dots with their intervals (whiskers), n beside each, and reference values as marks.
 
     All columns in percent. ``reference`` names a column of reference shares (e.g. the national
-    survey figure for the same industry), drawn as a grey diamond.
+    survey figure for the same industry), drawn as a grey diamond. Labels are the indicators' full
+    descriptions, wrapped; one longer than four lines is shortened at a word, with an ellipsis.
     """
+    labels = [textwrap.fill(textwrap.shorten(_first_upper(t), 190, placeholder=" …"), 46) for t in frame[label]]
+    lines = max((t.count("\n") + 1 for t in labels), default=1)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(frame) + 1.6))
+        fig, ax = plt.subplots(figsize=(9, max(0.45, 0.2 * lines + 0.14) * len(frame) + 1.6))
     fig = ax.figure
     colour = sns.color_palette(PALETTE, 1)[0]
     y = range(len(frame))
@@ -308,12 +650,17 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
         ax.text(min(hi + 2, 101), yy, f"n = {int(k)}", va="center", fontsize="x-small", color="0.3")
     if reference is not None and frame[reference].notna().any():
         ax.plot(frame[reference], list(y), "D", color=BENCHMARK_COLOUR, label=reference_label)
-    ax.set_yticks(list(y), _wrap(frame[label], 40))
-    ax.invert_yaxis()
-    ax.set_xlim(0, 108)
+    ax.set_yticks(list(y), labels)
+    ax.set_ylim(len(frame) - 0.5, -0.5)
+    ax.set_xlim(0, 112)
+    ax.set_xticks([0, 25, 50, 75, 100])
     _title(ax, title)
-    ax.set(xlabel=xlabel, ylabel="Indicator")
-    _legend_beside(ax)
+    # what dot and whisker are: in the x label, where a one-entry legend would take the plot's width
+    drawn_reference = reference is not None and frame[reference].notna().any()
+    ax.set(xlabel=xlabel if drawn_reference else f"{xlabel}; dot: share, whisker: 95 % Wilson interval",
+           ylabel="Indicator")
+    if drawn_reference:
+        _legend_beside(ax)
     return fig
 
 
@@ -334,15 +681,26 @@ def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, titl
         if (totals == 0).any():
             raise ValueError(f"bars {list(wide.index[totals == 0])} have no values to normalise")
         wide = wide.div(totals, axis=0) * 100
+    labels = _wrap(wide.index)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(wide) + 1.8))
+        legend_lines = sum(len(_wrap([c], 24)[0].splitlines()) for c in wide.columns) + 1
+        bar_lines = max((t.count("\n") + 1 for t in labels), default=1)
+        height = max(max(0.5, 0.2 * bar_lines + 0.14) * len(wide) + 1.8, 0.21 * legend_lines + 1.5)
+        fig, ax = plt.subplots(figsize=(8, height))
     fig = ax.figure
     left = pd.Series(0.0, index=wide.index)
-    labels = _wrap(wide.index)
+    widest = float(wide.sum(axis=1).max()) or 1.0
     for colour, col in zip(sns.color_palette(PALETTE, len(wide.columns)), wide.columns):
         ax.barh(labels, wide[col], left=left, color=colour, label=str(col))
+        # each segment wide enough carries its value, in black or white as its colour is light or dark
+        ink = "white" if sum(c * w for c, w in zip(colour, (0.299, 0.587, 0.114))) < 0.5 else "0.1"
+        for k, (start, v) in enumerate(zip(left, wide[col])):
+            if v >= 0.07 * widest:
+                ax.text(start + v / 2, k, f"{v:.0f} %" if normalise else f"{v:,.0f}", ha="center", va="center",
+                        fontsize="x-small", color=ink)
         left += wide[col]
-    ax.invert_yaxis()
+    ax.set_ylim(len(wide) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
     _legend_beside(ax, legend_title)
     _title(ax, title)
     ax.set(xlabel=xlabel or ("Share of the bar's total (%)" if normalise else value),
@@ -381,7 +739,7 @@ def _chain_layout(graph, chain: list[str], chain_edges: list[tuple], bands: dict
                 pos[n] = (right, 1.6 * (k - (len(members) - 1) / 2))
                 continue
             x = max(wanted.get(n) if wanted.get(n) is not None else x_prev + 1.6, x_prev + 1.6)
-            pos[n] = (x, band * (2.2 + 0.9 * (k % 2)))
+            pos[n] = (x, band * (2.2 + 1.4 * (k % 2)))  # two rows, far enough apart for four-line labels
             x_prev = x
     return pos
 
@@ -410,7 +768,7 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
         node_band = {r["node_id"]: (bands or {}).get(r[group], -1) for r in nodes.to_dict("records")}
         pos = _chain_layout(graph, chain or [], chain_edges, node_band)
         span = max(x for x, _ in pos.values()) - min(x for x, _ in pos.values())
-        size = (min(16, 3 + 0.55 * span), 7.0)
+        size = (min(16, 3 + 0.55 * span), 8.0)
     else:
         left = nodes.loc[nodes[group].isin(left_groups or groups[:1]), "node_id"].tolist()
         right = [n for n in nodes["node_id"] if n not in left]
@@ -435,13 +793,16 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
                                ax=ax, label=str(g))
     for r in nodes.to_dict("records"):
         x, y = pos[r["node_id"]]
+        # labels a fixed distance from their node, on a light ground, so that links pass behind them
+        ground = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
         if layout == "chain":
-            ax.text(x, y + (0.42 if y >= 0 else -0.42), textwrap.fill(str(r[label]), 18), ha="center",
-                    va="bottom" if y >= 0 else "top", fontsize=7)
+            ax.annotate(textwrap.fill(str(r[label]), 18), (x, y), xytext=(0, 12 if y >= 0 else -12),
+                        textcoords="offset points", ha="center", va="bottom" if y >= 0 else "top", fontsize=7,
+                        bbox=ground, zorder=4)
         else:
             ha = "right" if x == 0.0 else "left"
-            ax.text(x + (-0.03 if ha == "right" else 0.03), y, textwrap.fill(str(r[label]), 30), ha=ha, va="center",
-                    fontsize=7)
+            ax.annotate(textwrap.fill(str(r[label]), 30), (x, y), xytext=(-11 if ha == "right" else 11, 0),
+                        textcoords="offset points", ha=ha, va="center", fontsize=7, bbox=ground, zorder=4)
     _title(ax, title, 95)
     ax._analysis_unlabelled = True
     ax.set_xticks([])
@@ -450,22 +811,24 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
         spine.set_visible(False)
     ax.grid(False)
     ax.margins(x=0.35 if layout != "chain" else 0.06, y=0.18)
-    _legend_beside(ax, group.replace("_", " ").capitalize())
+    _legend_beside(ax, group.replace("_", " ").capitalize(), markerscale=0.6, labelspacing=0.8)
     return fig
 
 
 def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, title: str, xlabel: str,
                  order=None, group_order=None, benchmarks=(), log: bool = False, reference: float | None = None,
-                 ax=None):
+                 ax=None, name_missing: bool = True):
     """One row per category, one marker per group (the region and its benchmarks, in grey).
 
     For indexes and ratios that span orders of magnitude (``log=True``): a group that grew
-    twentyfold does not flatten the others. Missing values are left out of the row.
+    twentyfold does not flatten the others. A group without a value in a row is named under the
+    row's label ("no value: Halden"), so a reader does not look for its marker (``name_missing=False``
+    where the groups are kinds of value, one per row, not areas).
     """
     order = list(order) if order is not None else list(dict.fromkeys(frame[category]))
     groups = list(group_order) if group_order is not None else list(dict.fromkeys(frame[group]))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.7))
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) + 1.7))
     fig = ax.figure
     palette = iter(sns.color_palette(PALETTE, 10))
     markers = itertools.cycle("oDs^vP")
@@ -477,7 +840,12 @@ def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, tit
                 ms=7, color=BENCHMARK_COLOUR if bench else next(palette), label=str(g), alpha=0.9)
     if reference is not None:
         ax.axvline(reference, color="0.3", lw=0.8, ls=":")
-    ax.set_yticks(range(len(order)), _wrap(order))
+    shown = frame[frame[value].notna()]
+    labels = []
+    for c in order:
+        missing = [str(g) for g in groups if name_missing and not ((shown[category] == c) & (shown[group] == g)).any()]
+        labels.append(_wrap([c])[0] + ("\n" + textwrap.fill(f"(no value: {', '.join(missing)})", 34) if missing else ""))
+    ax.set_yticks(range(len(order)), labels)
     ax.set_ylim(len(order) - 0.5, -0.5)
     _title(ax, title)
     ax.set(xlabel=xlabel, ylabel=category.replace("_", " ").capitalize())
@@ -487,31 +855,107 @@ def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, tit
     return fig
 
 
-def value_chain(steps: pd.DataFrame, title: str):
-    """Value chains as rows of boxes from upstream to downstream, the stages where the region works shaded.
+def _first_upper(text: str) -> str:
+    """A label as a sentence starts: first letter upper case ('second-tier suppliers' -> 'Second-tier
+    suppliers'), a label that starts with a capital or a mixed-case name ('eNorge') as it is."""
+    text = str(text)
+    return text[:1].upper() + text[1:] if text[:2].islower() else text
 
-    ``steps``: rows with chain, step, stage, actors (';'-separated) and region_position.
+
+def readable(term_id: str) -> str:
+    """An id in words, for a label the data give no name for: 'horten-electronics' -> 'Horten electronics'."""
+    words = str(term_id).replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+VALUE_CHAIN_BOX = "value-chain-box"
+VALUE_CHAIN_WIDTH = 11.0  # inches: a page in landscape, or the text width at about 60 %
+
+
+def value_chain(steps: pd.DataFrame, title: str, chain_labels: dict | None = None,
+                region_label: str = "the region's firms"):
+    """Value chains, one row each, as boxes from upstream (left) to downstream (right), with the full text
+    of every stage in its box and the actors named there below it in italics; the stages where
+    ``region_label`` work are shaded, as the legend under the title says.
+
+    ``steps``: rows with chain, step, stage, actors (';'-separated) and region_position;
+    ``chain_labels`` maps a chain id to its name (else the id in words). The boxes of a chain share one
+    width and the height of the longest text, which is wrapped to the box by measuring it, so a long stage
+    never leaves its box. Laid out by hand in inches (no constrained layout), so that the boxes' size
+    is known when the text is wrapped.
     """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.patches import FancyBboxPatch, Patch
+
     chains = list(dict.fromkeys(steps["chain"]))
-    fig, axes = plt.subplots(len(chains), 1, figsize=(11, 1.9 * len(chains) + 0.8), squeeze=False)
+    width, margin, pad = VALUE_CHAIN_WIDTH, 0.25, 0.09
+    stage_font = FontProperties(size=8)
+    actor_font = FontProperties(size=7.5, style="italic")
+    line = 8 * 1.25 / 72  # inches per line of 8 pt text (matplotlib's default line spacing)
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig = plt.figure(figsize=(width, 4))
+    # no layout engine: the drawing is placed by hand (a placeholder, as saving would put in a constrained one)
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
     palette = sns.color_palette(PALETTE)
-    for ax, chain in zip(axes[:, 0], chains):
-        rows = steps[steps["chain"] == chain].sort_values("step")
-        for x, r in enumerate(rows.to_dict("records")):
+    shaded = sns.light_palette(palette[2], 4)[1]
+    rows = []
+    for chain in chains:
+        sub = steps[steps["chain"] == chain].sort_values("step").to_dict("records")
+        gap = 0.45 if len(sub) <= 5 else 0.32
+        box_w = (width - 2 * margin - gap * (len(sub) - 1)) / len(sub)
+        texts = []
+        for r in sub:
+            stage = _fill_to_width(_first_upper(r["stage"]), box_w - 2 * pad, stage_font)
+            actors = (_fill_to_width(str(r["actors"]).replace(";", ", "), box_w - 2 * pad, actor_font)
+                      if pd.notna(r["actors"]) else "")
             here = bool(r["region_position"]) if pd.notna(r["region_position"]) else False
-            label = r["stage"] + (f"\n({str(r['actors']).replace(';', ', ')})" if pd.notna(r["actors"]) else "")
-            ax.text(x, 0, textwrap.fill(label, 18), ha="center", va="center", fontsize=7,
-                    bbox={"boxstyle": "round", "fc": palette[2] if here else "white", "ec": "0.4",
-                          "alpha": 0.5 if here else 1})
-            if x:
-                ax.annotate("", xy=(x - 0.42, 0), xytext=(x - 0.58, 0), arrowprops={"arrowstyle": "->", "color": "0.4"})
-        ax.set(xlim=(-0.6, len(rows) - 0.4), ylim=(-1, 1), yticks=[], xticks=range(len(rows)),
-               xticklabels=[str(s) for s in rows["step"]], xlabel="Stage (upstream → downstream)",
-               ylabel=chain.replace("-", " "))
-        ax.set_title(f"{chain.replace('-', ' ').capitalize()} value chain", loc="left")
-        ax.grid(False)
-    fig.suptitle(title + " (shaded: stages where the region's firms work)", x=0.01, ha="left", fontweight="bold",
-                 fontsize="medium")
+            texts.append((r["step"], stage, actors, here))
+        lines = max(s.count("\n") + 1 + ((a.count("\n") + 1.3) if a else 0) for _, s, a, _ in texts)
+        rows.append((chain, box_w, gap, texts, lines * line + 2 * pad))
+    head, chain_head, stage_row, after, foot = 0.62, 0.32, 0.2, 0.28, 0.5
+    height = head + sum(chain_head + stage_row + box_h + after for *_, box_h in rows) - after + foot
+    fig.set_size_inches(width, height)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set(xlim=(0, width), ylim=(0, height))
+    ax._analysis_unlabelled = True  # a drawing in inches, without scales
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.suptitle(textwrap.fill(title, 110), x=margin / width, y=1 - 0.12 / height, ha="left", va="top",
+                 fontweight="bold", fontsize="medium")
+    ax.legend([Patch(fc=shaded, ec="0.25"), Patch(fc="white", ec="0.55")],
+              [f"stage where {region_label} work", "stage elsewhere"], loc="upper left", ncol=2,
+              bbox_to_anchor=(margin, height - 0.36), bbox_transform=ax.transData, fontsize="small",
+              handlelength=1.6, borderaxespad=0, borderpad=0)
+    top = height - head
+    for chain, box_w, gap, texts, box_h in rows:
+        name = _first_upper((chain_labels or {}).get(chain) or readable(chain))
+        ax.text(margin, top - 0.04, f"{name} value chain (upstream → downstream)", ha="left", va="top",
+                fontsize=9.5, fontweight="bold")
+        y_top = top - chain_head - stage_row
+        for k, (step, stage, actors, here) in enumerate(texts):
+            x = margin + k * (box_w + gap)
+            box = FancyBboxPatch((x, y_top - box_h), box_w, box_h, boxstyle="round,pad=0,rounding_size=0.06",
+                                 fc=shaded if here else "white", ec="0.25" if here else "0.55", lw=1.0,
+                                 gid=VALUE_CHAIN_BOX)
+            ax.add_patch(box)
+            ax.text(x + 0.02, y_top + 0.04, f"Stage {step}", ha="left", va="bottom", fontsize=7.5, color="0.35",
+                    fontweight="bold")
+            words = ax.text(x + pad, y_top - pad, stage, ha="left", va="top", fontproperties=stage_font,
+                            color="0.1")
+            words._analysis_box = box
+            if actors:
+                below = y_top - pad - (stage.count("\n") + 1) * line - 0.3 * line
+                names = ax.text(x + pad, below, actors, ha="left", va="top", fontproperties=actor_font,
+                                color="0.25")
+                names._analysis_box = box
+            if k:
+                ax.annotate("", xy=(x - 0.07, y_top - min(box_h, 0.5) / 2), xytext=(x - gap + 0.07, y_top - min(box_h, 0.5) / 2),
+                            arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1.2, "shrinkA": 0, "shrinkB": 0})
+        top = y_top - box_h - after
     return fig
 
 
@@ -525,24 +969,33 @@ def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: 
                  column_order=None, note: str | None = None, xlabel: str = "Criterion or component",
                  ylabel: str = "Town"):
     """A grid of categorical verdicts (rows: e.g. towns, columns: criteria), each cell coloured by its
-    verdict and labelled with it; empty cells stay white. ``note`` (a column) adds a small mark under the verdict."""
+    verdict and labelled with it; a cell without a verdict is white with a grey dash, so it does not read as
+    a gap in the drawing. ``note`` (a column) adds a small mark under the verdict. Many columns beside few rows
+    (13 criteria for 5 industries) are turned, criteria down the page, so that the grid fits a page's width."""
     rows = list(row_order) if row_order is not None else list(dict.fromkeys(frame[row]))
     cols = list(column_order) if column_order is not None else list(dict.fromkeys(frame[column]))
-    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 2.5, 0.62 * len(rows) + 2.2))
     cells = frame.set_index([row, column])
+    turned = len(cols) > 8 and len(cols) > 1.5 * len(rows)
+    if turned:
+        rows, cols, xlabel, ylabel = cols, rows, ylabel, xlabel
+    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 3.0, 0.62 * len(rows) + 2.2))
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
-            v = cells[value].get((r, c)) if (r, c) in cells.index else None
+            key = (c, r) if turned else (r, c)
+            v = cells[value].get(key) if key in cells.index else None
             v = None if v is None or pd.isna(v) else str(v)
-            ax.add_patch(plt.Rectangle((j, i), 1, 1, fc=VERDICT_COLOURS.get(v, "white"), ec="white", lw=2))
-            extra = cells[note].get((r, c)) if note and (r, c) in cells.index else None
-            label = (v or "") + (f"\n{extra}" if extra is not None and not pd.isna(extra) and str(extra) else "")
-            ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize="small")
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, fc=VERDICT_COLOURS.get(v, "white"), ec="0.85" if v is None else "white",
+                                       lw=0.8 if v is None else 2))
+            extra = cells[note].get(key) if note and key in cells.index else None
+            label = (v or "–") + (f"\n{extra}" if extra is not None and not pd.isna(extra) and str(extra) else "")
+            ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize="small",
+                    color="0.6" if v is None else "0.1")
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([j + 0.5 for j in range(len(cols))], _wrap(cols, 14), fontsize="x-small")
     ax.xaxis.tick_top()
-    ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
+    ax.xaxis.set_label_position("top")
+    ax.set_yticks([i + 0.5 for i in range(len(rows))], _wrap(rows, 34))
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -577,6 +1030,7 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
         sub = frame[frame[panel] == p].set_index(category)
         vals = pd.to_numeric(sub[value], errors="coerce").reindex(order)
         ax.barh(range(len(order)), vals.fillna(0), color=colour, height=0.6)
+        ax.grid(axis="y", visible=False)  # a line through each row would cut its 'not printed'
         top = float(vals.max()) if vals.notna().any() else 1.0
         for ref, _text in (references or {}).get(p, []):
             top = max(top, float(ref))
@@ -589,6 +1043,7 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
             ax.text(ref, len(order) - 0.45, f" {text}", fontsize="xx-small", color="0.35", rotation=90, ha="right",
                     va="bottom")
         ax.set_xlim(0, top * 1.6)
+        _thousands(ax.xaxis)
         ax.set_title(textwrap.fill(str(p), 30), loc="left", fontsize="small")
         ax.set(xlabel=textwrap.fill(str((xlabels or {}).get(p, value)), 30 if len(panels) > 1 else 80),
                ylabel=category.replace("_", " ").capitalize())
@@ -630,7 +1085,7 @@ def range_dots(frame: pd.DataFrame, label: str, low: str, high: str, title: str,
 
 
 __all__ = [
-    "FigureError", "compare_dots", "grouped_bars", "location_bars", "network", "range_dots", "rank_dots",
-    "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline", "value_chain",
-    "verdict_grid",
+    "FigureError", "compare_dots", "grouped_bars", "layout_problems", "location_bars", "network", "range_dots",
+    "rank_dots", "readable", "save_figure", "series_lines", "set_theme", "share_dots", "source_caption", "timeline",
+    "value_chain", "verdict_grid",
 ]

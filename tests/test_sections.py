@@ -341,3 +341,49 @@ def test_figure_8_1_is_shown_as_its_matrix_of_signs_with_a_true_minus():
     assert signs.set_index("component").loc["employment, recomputed"].tolist() == ["−", "−"]
     assert "-" not in "".join(signs[["Horten", "Halden"]].astype(str).sum())
     assert "lines 10747–10770, 10773, 10775" in caption and len(numbers.columns) == 6
+# ---------------------------------------------------------------- the real figures, as a reader sees them
+
+
+@pytest.fixture(scope="module")
+def real_data():
+    from analysis import data as D
+
+    return D.load_all()
+
+
+def _ids(data) -> tuple[set[str], set[str]]:
+    """What a figure must not print: the ids the data use, as they are ('horten-electronics', 'hibu'), and
+    those the data give no name for in words, in any case ('Tinius olsen'); an id whose name is its words
+    ('demanding-customers') may print its name."""
+    chains, items = set(data["value_chain"]["chain"]), set(data["survey_rankings"]["item_id"])
+    voc = data["vocabulary"]
+    unnamed = (chains - set(voc.loc[voc["vocabulary"] == "value-chain", "term_id"])) | (items - set(data["survey_items"]["item_id"]))
+    return chains | items | set(data["regions"]["region_id"]), {i.replace("-", " ") for i in unnamed}
+
+
+@pytest.mark.parametrize("town", ["horten", "kongsberg", "raufoss", "halden"])
+def test_real_figures_have_no_layout_problem_and_print_no_id(town, real_data, tmp_path, monkeypatch):
+    from analysis import plots
+
+    drawn = {}
+
+    def keep(fig, output_dir, notebook, name, source, data=None):
+        paths = save(fig, output_dir, notebook, name, source, data)
+        texts = [t.get_text().strip() for t in fig.findobj(matplotlib.text.Text) if t.get_visible()]
+        drawn[name] = (plots.layout_problems(fig), texts)
+        return paths
+
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", keep)
+    case = base.open_case(town, tmp_path / "production", "production-system", data=real_data)
+    production_system.specialisation(case)
+    production_system.value_chains(case)
+    sources = base.open_case(town, tmp_path / "sources", "innovation-sources", data=real_data)
+    innovation_sources.rankings(sources, "local-institutions", "importance of local actors and institutions")
+    innovation_sources.survey_shares(sources)
+    assert {"specialisation", "value-chains"} <= set(drawn)
+    ids, in_words = _ids(real_data)
+    for name, (problems, texts) in drawn.items():
+        assert problems == [], f"{town} {name}: {problems}"
+        printed = (ids & set(texts)) | (in_words & {t.lower() for t in texts})
+        assert not printed, f"{town} {name} prints ids: {printed}"

@@ -98,6 +98,8 @@ def towns_structure(study: Study, year: int = T1) -> pd.DataFrame:
     study.table(wide.reset_index(), "towns-structure")
     fig = plots.grouped_bars(share, "group", "share_pct", f"Structure of the technology industries, {year}",
                              "Share of the area's technology employment (%)", group="area_name",
+                             group_order=[study.area(a) for a in [*_towns(study), "tech-towns", REST]
+                                          if a in set(share["area"])],
                              colours={study.area(REST): plots.BENCHMARK_COLOUR}, ylabel="Technology group")
     study.figure(fig, "towns-structure", citation(sub), share[["group", "area_name", "employed", "share_pct"]])
     return share

@@ -102,7 +102,9 @@ def series(case: Case) -> pd.DataFrame:
         span = g["value"].max() / max(g["value"].min(), 1e-9)
         log = bool(g["value"].min() > 0 and span >= LOG_SPAN)
         fig = plots.series_lines(g.assign(series=subject), "year", "value", "series",
-                                 f"{case.name}: {subject}, {measure.replace('-', ' ')}",
+                                 # a subject that names the town ("Kongsberg's industrial firms") needs no prefix
+                                 f"{'' if subject.startswith(case.name.split(' (')[0]) else case.name + ': '}"
+                                 f"{subject}, {measure.replace('-', ' ')}",
                                  f"{measure.replace('-', ' ').capitalize()} ({unit}{', log scale' if log else ''})", log=log)
         case.figure(fig, f"series-{subject_id}-{measure}", citation(g), g[["year", "value", "unit", "qualifier", "source", "lines"]])
         first, last = g.iloc[0], g.iloc[-1]

@@ -82,8 +82,11 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     wide = r.pivot_table(index="item", columns="group", values="rank", aggfunc="first").reset_index()
     first = wide.columns[1]
     case.table(wide.sort_values(first), f"{question}-ranks", decimals={c: 0 for c in wide.columns})
-    fig = plots.rank_dots(r, f"{case.name}: {title} ({n_text})")
-    case.figure(fig, f"{question}-ranks", citation(r), r[["item", "group", "rank", "n", "basis", "source"]])
+    if r["item"].nunique() > 1:
+        fig = plots.rank_dots(r, f"{case.name}: {title} ({n_text})")
+        case.figure(fig, f"{question}-ranks", citation(r), r[["item", "group", "rank", "n", "basis", "source"]])
+    else:  # one item and one rank: a chart would show a single dot
+        case.say(f"The source names one item only ({r['item'].iloc[0]}), so there is no order to chart.")
     if r["firm_group"].nunique() >= 2:
         agr = sv.agreement_between_groups(r.assign(question=question), basis=None)
         for a in agr.to_dict("records"):
@@ -158,7 +161,7 @@ def survey_shares(case: Case) -> pd.DataFrame:
                                  "percent", f"{src['description']} (share of {r['n']} firms)")
     drawn = table.dropna(subset=["interval low, %"])
     if len(drawn):
-        fig = plots.share_dots(drawn.assign(label=drawn["indicator"].str.slice(0, 70)), "label", "share, %",
+        fig = plots.share_dots(drawn.assign(label=drawn["indicator"]), "label", "share, %",
                                "interval low, %", "interval high, %", "n", f"{case.name}: survey shares with their intervals")
         case.figure(fig, "survey-shares", citation(si), drawn)
     national_comparison(case, si)

@@ -267,7 +267,7 @@ def growth_multiples(study: Study) -> pd.DataFrame:
               + "In the 1800s every region grew; the large regional differences came in the 1900s.")
     fig = plots.compare_dots(rows_, "place", "value", "printed_as", "Population around 1900–1910 as a multiple of "
                              "1801", "Times the 1801 population (log scale)", log=True,
-                             reference=float(nat["value"].iloc[0]) if len(nat) else None)
+                             reference=float(nat["value"].iloc[0]) if len(nat) else None, name_missing=False)
     study.figure(fig, "population-multiples", citation(rows), rows_[["place", "period", "value", "qualifier", "source", "lines"]])
     return rows_
 

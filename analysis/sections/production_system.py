@@ -173,8 +173,9 @@ def specialisation(case: Case, year: int = T1) -> pd.DataFrame:
     plotted = frame[["industry", "share_town_pct", "share_norway_pct", "locq"]]
     fig = plots.grouped_bars(plotted.assign(area=case.name), "industry", "locq",
                              f"{case.name}: specialisation within the technology industries, {year}",
-                             "Share of the town's technology employment ÷ share of Norway's (1 = as in Norway)",
-                             reference=1.0)
+                             "Share of the town's technology employment ÷ share of Norway's "
+                             "(1 = as in Norway; log scale)",
+                             reference=1.0, log=True, value_format="{:.2f}", zero_text="0 (none employed)")
     case.figure(fig, "specialisation", citation(rows), plotted)
     return frame
 
@@ -283,6 +284,16 @@ def largest_firms(case: Case) -> pd.DataFrame:
     return lf
 
 
+def _share_label(unit: str) -> str:
+    """The x label of a location bar by the unit its values are printed in: 'Share of each type's firms (%)',
+    'Share of the answers (%)' for values printed as percent of answers, 'Share (%)' for plain percent."""
+    words = unit.replace("-", " ")
+    if words.startswith("percent"):
+        rest = words.removeprefix("percent").removeprefix(" of").strip()
+        return f"Share{f' of the {rest}' if rest else ''} (%), each bar 100 %"
+    return f"Share of each type's {words} (%), each bar 100 %"
+
+
 def supplier_locations(case: Case) -> pd.DataFrame:
     """Where suppliers and customers are, each bar its own 100 % (one denominator per bar)."""
     loc = case.rows("locations", subject=["suppliers", "sales", "purchases"])
@@ -298,7 +309,7 @@ def supplier_locations(case: Case) -> pd.DataFrame:
             fig = plots.location_bars(g, "type", "location_name", "value",
                                       f"{case.name}: where the {subject} are ({source}, {n_text})",
                                       location_order=[case.term("location", x) for x in dict.fromkeys(g["location"])],
-                                      xlabel=f"Share of each type's {unit.replace('-', ' ')} (%), each bar 100 %")
+                                      xlabel=_share_label(unit))
             case.figure(fig, f"{subject}-locations-{source.lower().replace(' ', '-').replace('.', '-').replace('§', 's')}",
                         citation(g), g[["type", "location_name", "value", "unit", "n"]])
         else:
@@ -405,7 +416,9 @@ def value_chains(case: Case) -> pd.DataFrame:
     case.heading("Position in the value chain")
     case.say("Figures 6.1 and 6.2 of the NIBR report were lost in the text extraction; the chains are redrawn here "
              "from the report's own description of them, the stages where the region's firms work shaded.")
-    fig = plots.value_chain(vc, f"{case.name}: the value chains and the region's position")
+    fig = plots.value_chain(vc, f"{case.name}: the value chains and the region's position",
+                            chain_labels={c: case.term("value-chain", c) for c in vc["chain"].unique()},
+                            region_label=f"firms of {case.name}")
     case.figure(fig, "value-chains", citation(vc), vc[["chain", "step", "stage", "actors", "region_position"]])
     for chain in dict.fromkeys(vc["chain"]):
         steps = vc[(vc["chain"] == chain) & vc["region_position"].fillna(False)]
