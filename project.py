@@ -56,7 +56,8 @@ def test() -> int:
     ensure_env("[test]")
     args = sys.argv[2:]
     if "--quick" in args:
-        args = ["-m", "not notebooks", *(a for a in args if a != "--quick")]
+        # the fast tier has no shared pipeline run, so its files can go to one worker per core
+        args = ["-m", "not notebooks", "-n", "auto", "--dist", "loadfile", *(a for a in args if a != "--quick")]
     code = sh(str(PY), "-m", "pytest", *args, check=False)
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)
