@@ -168,6 +168,18 @@ def test_many_tested_arguments_keep_the_contradictions_in_view_and_fold_the_rest
                                                            "ICT manufacturing shrank.")
 
 
+def test_a_contradicted_argument_names_where_the_source_says_otherwise(tmp_path, capsys):
+    rows = _claim_rows().assign(term_no=["nedgang", "(nedgang)", "samarbeid"])
+    errata = pd.DataFrame([{"errata_id": "E999", "doc": "nibr-2005-11", "topic": "ICT services: shrinking in §4.3 vs growing in Tabell v.3",
+                            "value_a": "nedgang", "lines_a": "3201", "value_b": "+10", "lines_b": "12235", "b_computed": False,
+                            "used": "b", "reason": "The table is used.", "affects": "claims[testtown-services-shrink]"}])
+    claims.synthesis(_case(tmp_path, claims=rows, errata=errata), "production-system")
+    said = _said(capsys)
+    assert ("ICT services shrank. (*nedgang*; §4.3, line 3201) Where the source says otherwise: ICT services: shrinking "
+            "in §4.3 vs growing in Tabell v.3 (erratum E999).") in said
+    assert "ICT manufacturing shrank. (*nedgang*; §4.3, line 3200)\n" in said + "\n"  # a supported one names no erratum
+
+
 def test_a_chapter_without_material_says_so_once(tmp_path, capsys):
     case = _case(tmp_path, notebook="innovation-sources")
     innovation_sources.partner_locations(case)  # no locations for the town: shows nothing

@@ -44,6 +44,24 @@ def _cite(r: dict) -> str:
     return cite(r["source"], r["lines"])
 
 
+def _term(term_no) -> str:
+    """The source's words, without the brackets they stand in when the source bracketed them."""
+    text = str(term_no).strip()
+    return text[1:-1] if text.startswith("(") and text.endswith(")") and text.count("(") == 1 else text
+
+
+def _errata_note(chapter: Chapter, r: dict) -> str:
+    """For a contradicted argument: the errata rows that record where the source says otherwise."""
+    if r.get("verdict") != "contradicted" or "errata" not in chapter.data:
+        return ""
+    err = chapter.data["errata"]
+    hit = err[err["affects"].fillna("").str.contains(f"claims[{r['claim_id']}]", regex=False)]
+    if hit.empty:
+        return ""
+    named = "; ".join(f"{reading(e['topic'])} (erratum {e['errata_id']})" for e in hit.to_dict("records"))
+    return f" Where the source says otherwise: {named}."
+
+
 def _kind(chapter: Chapter, kind: str) -> str:
     return chapter.term("claim-kind", kind) if hasattr(chapter, "term") else kind.replace("-", " ")
 
@@ -75,7 +93,8 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
     tested = cl[cl["verdict"].isin(VERDICTS.values())]
     if not tested.empty:
         def listed(rows: pd.DataFrame) -> str:
-            return "\n".join(f"- **{r['verdict']}**: {reading(r['claim'])} (*{r['term_no']}*; {_cite(r)})" for r in rows.to_dict("records"))
+            return "\n".join(f"- **{r['verdict']}**: {reading(r['claim'])} (*{_term(r['term_no'])}*; {_cite(r)})"
+                             + _errata_note(chapter, r) for r in rows.to_dict("records"))
         wrong, held = tested[tested["verdict"] == "contradicted"], tested[tested["verdict"] == "supported"]
         if len(tested) <= SHOWN_INLINE:
             chapter.say(listed(pd.concat([wrong, held])))
@@ -85,7 +104,7 @@ def synthesis(chapter: Chapter, section: str, region: str | None = None) -> pd.D
             chapter.fold(f"Arguments the printed numbers bear out ({len(held)})", listed(held))
     rest = cl[~cl["verdict"].isin(VERDICTS.values())]
     if not rest.empty:
-        items = "\n".join(f"- {reading(r['claim'])} (*{r['term_no']}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"
+        items = "\n".join(f"- {reading(r['claim'])} (*{_term(r['term_no'])}*; {_cite(r)}) — not testable: {r['untestable'] or r['verdict']}"
                           for r in rest.to_dict("records"))
         chapter.fold(f"Arguments the printed numbers cannot test ({len(rest)})", items)
     table = pd.DataFrame({"argument": cl["claim"], "kind": cl["kind"].map(lambda k: _kind(chapter, k)),
