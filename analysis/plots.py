@@ -177,7 +177,7 @@ def _fit_labels(fig) -> None:
     cut off at the figure's edge or runs into the next panel: a centred x label may reach as far as the
     nearer figure edge allows, in a figure of several panels no wider than its panel."""
     for _ in range(3):  # rewrapping changes the layout; three rounds settle it
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # the layout and the text positions, without painting pixels
         width, height = fig.get_size_inches()
         dpi = fig.dpi
         changed = False
@@ -240,7 +240,7 @@ def layout_problems(fig) -> list[str]:
     screen = fig.get_dpi()
     fig.set_dpi(_saved_dpi())
     try:
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # the layout and the text positions, without painting pixels
         renderer = fig.canvas.get_renderer()
         frame = fig.bbox
         boxes = [(t, _extent(t, renderer)) for t in _visible_texts(fig)]
