@@ -170,8 +170,8 @@ def _reading_cells(nb, prefix: str, figures: Path) -> tuple[list, list[str]]:
                 source = _table_cell(o, label, heading)
             elif "text/markdown" in data:
                 source, label = _pandoc_lists(_text(data["text/markdown"])), None
-                if source.startswith("#"):
-                    heading = source.lstrip("#").strip()
+                if source.startswith("#"):  # the heading line only, as plain text (a caption is not Markdown)
+                    heading = re.sub(r"[*_`]", "", source.splitlines()[0].lstrip("#")).strip()
             else:
                 continue  # plain-text echoes of a display call: nothing for a reader
             cells.append(nbformat.v4.new_markdown_cell(source))

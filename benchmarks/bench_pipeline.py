@@ -400,7 +400,7 @@ def table(res: dict) -> str:
     a, b, c, d = (res[k] for k in ("baseline", "cold", "warm", "changed"))
     base = a["seconds"] if a else float("nan")
     lines = [
-        (f"Pipeline benchmark ({res['setup']}, {res['pairs']} pairs, jobs={res['jobs']}, {res['cores']} cores, "
+        (f"Pipeline benchmark ({res['setup']}, {res['pair_count']} pairs, jobs={res['jobs']}, {res['cores']} cores, "
          f"{res['date']})"),
         f"{'step':<44}{'seconds':>9}{'x baseline':>12}  ran/reused/failed",
     ]
@@ -413,7 +413,7 @@ def table(res: dict) -> str:
     lines.append(f"(d) reran: {', '.join(res['changed_pairs']) or '-'}")
     fl = res["floor"]
     lines.append(f"per notebook: baseline {a['per_pair_median'] if a else float('nan'):.2f} s (median CLI call); "
-                 f"cold run {b['seconds'] / res['pairs']:.2f} s wall/pair; floor (kernel start + imports) "
+                 f"cold run {b['seconds'] / res['pair_count']:.2f} s wall/pair; floor (kernel start + imports) "
                  f"stock {fl['stock']:.2f} s, forked {fl['fork']:.2f} s")
     targets = [(f"cold <= {COLD_TARGET:.2f} x baseline: {'met' if b['seconds'] <= COLD_TARGET * base else 'NOT met'} "
                 f"({b['seconds'] / base:.3f})"),
@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs = sum(len(setup.regions) if nb.scope == "region" else 1 for nb in setup.notebooks.values())
         print(f"benchmark: {setup.label}, {pairs} pairs, jobs={jobs}; work in {work}", flush=True)
         setup.prevalidate()
-        res = {"setup": setup.label, "pairs": pairs, "jobs": jobs, "cores": os.cpu_count(),
+        res = {"setup": setup.label, "pair_count": pairs, "jobs": jobs, "cores": os.cpu_count(),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
                "machine": platform.machine()}
         res["region_notebooks"] = [nb.name for nb in setup.notebooks.values() if nb.scope == "region"]

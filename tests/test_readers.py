@@ -192,6 +192,18 @@ def test_a_chapter_has_no_code_and_one_numbered_caption_per_figure(tmp_path):
     assert len(list(tmp_path.glob("*.png"))) == 2  # figures shown without a file get one
 
 
+def test_a_table_without_a_caption_takes_its_heading_line_as_plain_text(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    outs = [nbformat.v4.new_output("display_data", data={"text/markdown": "### Construction (*Bygg og anlegg*)\n\n"
+                                                                           "The report's verdict: **not met**."}),
+            nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"},
+                                   metadata={"analysis": {"table": "x--criteria", "caption": ""}})]
+    nb.cells = [nbformat.v4.new_code_cell("show()", outputs=outs)]
+    chapter, _ = book._chapter(nb, "x-production-system", tmp_path)
+    table = next(c.source for c in chapter.cells if c.source.startswith(":::"))
+    assert table.rstrip().endswith("Construction (Bygg og anlegg)\n\n:::") and "verdict" not in table
+
+
 def test_the_errata_appendix_is_in_id_order_with_every_column():
     text = book.errata_markdown()
     ids = re.findall(r"^\| \[(E\d+)\]", text, flags=re.M)

@@ -399,3 +399,19 @@ def test_real_figures_have_no_layout_problem_and_print_no_id(town, real_data, tm
         assert problems == [], f"{town} {name}: {problems}"
         printed = (ids & set(texts)) | (in_words & {t.lower() for t in texts})
         assert not printed, f"{town} {name} prints ids: {printed}"
+
+
+def test_survey_shares_read_as_answers_of_n_with_one_interval_column():
+    table = pd.DataFrame([
+        {"indicator": "Innovators", "firms": "all firms", "count": 22, "n": 27, "printed share, %": None,
+         "qualifier": "exact", "share, %": 81.48, "interval low, %": 63.3, "interval high, %": 91.8, "note": "",
+         "source": "fn 72, lines 5836–5839"},
+        {"indicator": "Exporters", "firms": "all firms", "count": None, "n": 25, "printed share, %": 47.0,
+         "qualifier": "approx", "share, %": None, "interval low, %": None, "interval high, %": None,
+         "note": "approximate print: no interval", "source": "§5.3, line 5636"}])
+    view = innovation_sources.shares_view(table)
+    assert list(view.columns) == ["indicator", "firms", "answers", "printed share, %", "share, %", "95 % interval, %",
+                                  "note", "source"]
+    assert view["answers"].tolist() == ["22 of 27", "n = 25"]
+    assert view["printed share, %"].tolist() == ["", "≈ 47"]
+    assert view["share, %"].tolist() == ["81", ""] and view["95 % interval, %"].tolist() == ["63–92", ""]

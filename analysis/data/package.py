@@ -193,8 +193,6 @@ def data_fingerprint(region_ids=None, datapackage: Path | None = None) -> str:
     datapackage = _package(datapackage)
     if region_ids is None:
         return _fingerprint(datapackage)
-    import csv
-
     wanted = set(region_ids)
     h = hashlib.sha256(datapackage.read_bytes())
     for res in descriptor(datapackage)["resources"]:
@@ -207,16 +205,34 @@ def data_fingerprint(region_ids=None, datapackage: Path | None = None) -> str:
         if not cols:
             h.update(p.read_bytes())
             continue
-        with open(p, encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            h.update(",".join(header).encode())
-            idx = [header.index(c) for c in cols if c in header]
-            for row in reader:
-                if any(i < len(row) and row[i] in wanted for i in idx):
-                    h.update("\x1f".join(row).encode())
+        stat = p.stat()
+        header, rows, by_region = _rows_by_region(str(p), tuple(cols), stat.st_mtime_ns, stat.st_size)
+        h.update(header)
+        for i in sorted(set().union(*(by_region.get(r, ()) for r in wanted))):
+            h.update(rows[i])
     _hash_external(h, datapackage.parent / "external", sorted(wanted))
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_by_region(path: str, cols: tuple[str, ...], mtime_ns: int, size: int):
+    """A dataset's header, its rows (as the bytes hashed) and, per region id, the rows that name it: read once
+    per file version, since a run fingerprints every region's rows of the same files."""
+    import csv
+
+    rows: list[bytes] = []
+    by_region: dict[str, list[int]] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        idx = [header.index(c) for c in cols if c in header]
+        for row in reader:
+            named = {row[i] for i in idx if i < len(row)}
+            if named:
+                for r in named:
+                    by_region.setdefault(r, []).append(len(rows))
+                rows.append("\x1f".join(row).encode())
+    return ",".join(header).encode(), rows, by_region
 
 
 def _hash_external(h, external: Path, region_ids) -> None:

@@ -7,6 +7,7 @@ compares them with the recorded reference (``reference/environment.json``).
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 from pathlib import Path
@@ -22,17 +23,22 @@ KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "frictionless", "matp
                 "pillow", "great-tables", "markdown-it-py", "papermill", "nbclient", "nbformat", "ipykernel", "ipython")
 
 
-def package_versions() -> dict[str, str | None]:
-    """Installed version of each of :data:`KEY_PACKAGES` (None when not installed)."""
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str | None], ...]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out: dict[str, str | None] = {}
+    out = []
     for name in KEY_PACKAGES:
         try:
-            out[name] = version(name)
+            out.append((name, version(name)))
         except PackageNotFoundError:
-            out[name] = None
-    return out
+            out.append((name, None))
+    return tuple(out)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed version of each of :data:`KEY_PACKAGES` (None when not installed), read once per process."""
+    return dict(_installed_versions())
 
 
 def environment() -> dict:

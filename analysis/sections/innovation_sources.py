@@ -102,6 +102,35 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     return r
 
 
+QUALIFIER_MARKS = {"exact": "", "approx": "≈ ", "over": "> ", "under": "< ", "range-low": "from ", "range-high": "to "}
+
+
+def shares_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The survey shares as a reader reads them: answers as 'count of n', the printed share with the source's
+    own mark, the interval in one column (the saved CSV keeps every column apart)."""
+    def of(r) -> str:
+        if pd.isna(r["n"]):
+            return ""
+        return f"{number(r['count'])} of {number(r['n'])}" if pd.notna(r["count"]) else f"n = {number(r['n'])}"
+
+    def printed(r) -> str:
+        if pd.isna(r["printed share, %"]):
+            return ""
+        return QUALIFIER_MARKS.get(str(r["qualifier"]), f"{r['qualifier']} ") + as_printed(r["printed share, %"])
+
+    def interval(r) -> str:
+        if pd.isna(r["interval low, %"]):
+            return ""
+        return f"{number(r['interval low, %'], 0)}–{number(r['interval high, %'], 0)}"
+
+    rows = table.to_dict("records")
+    return pd.DataFrame({"indicator": table["indicator"], "firms": table["firms"],
+                         "answers": [of(r) for r in rows], "printed share, %": [printed(r) for r in rows],
+                         "share, %": [number(r["share, %"], 0) if pd.notna(r["share, %"]) else "" for r in rows],
+                         "95 % interval, %": [interval(r) for r in rows], "note": table["note"],
+                         "source": table["source"]})
+
+
 def _share_row(case: Case, r: dict, population: int | None) -> dict:
     out = {"indicator": r["description"], "firms": case.term("firm-group", r["firm_group"]),
            "count": r["count"], "n": r["n"], "printed share, %": r["share_pct"], "qualifier": r["qualifier"],
@@ -153,8 +182,7 @@ def survey_shares(case: Case) -> pd.DataFrame:
     case.heading("Survey counts and shares")
     case.say("Each share with its n and a 95 % Wilson interval: what the answers of these firms allow. Where the "
              "source prints only a rounded percentage, the interval covers every count the rounding allows.")
-    case.table(table, "survey-shares", decimals={"share, %": 0, "interval low, %": 0, "interval high, %": 0,
-                                                 "printed share, %": 0})
+    case.table(table, "survey-shares", views=[(shares_view(table), None)])
     for r, src in zip(rows, si.to_dict("records")):
         if r["share, %"] is not None:
             case.findings.record(f"survey.{src['indicator']}.{src['firm_group']}.share", round(float(r["share, %"]), 2),
