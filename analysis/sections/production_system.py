@@ -175,7 +175,7 @@ def specialisation(case: Case, year: int = T1) -> pd.DataFrame:
                              f"{case.name}: specialisation within the technology industries, {year}",
                              "Share of the town's technology employment ÷ share of Norway's "
                              "(1 = as in Norway; log scale)",
-                             reference=1.0, log=True, value_format="{:.2f}", zero_text="0 (none employed)")
+                             reference=1.0, log=True, value_format="{:.2g}", zero_text="0 (none employed)")
     case.figure(fig, "specialisation", citation(rows), plotted)
     return frame
 
