@@ -415,3 +415,20 @@ def test_survey_shares_read_as_answers_of_n_with_one_interval_column():
     assert view["answers"].tolist() == ["22 of 27", "n = 25"]
     assert view["printed share, %"].tolist() == ["", "≈ 47"]
     assert view["share, %"].tolist() == ["81", ""] and view["95 % interval, %"].tolist() == ["63–92", ""]
+
+
+def test_coverage_counts_each_chapter_s_arguments_and_the_tested_ones(monkeypatch):
+    from types import SimpleNamespace
+
+    regions = {"testtown": SimpleNamespace(name="Testtown", sections={"history": True, "production_system": True,
+                                                                     "innovation_sources": False,
+                                                                     "innovation_barriers": True})}
+    monkeypatch.setattr(comparison, "get_region", regions.__getitem__)
+    cl = _claim_rows()  # two tested production-system arguments, one untested
+    shown = {}
+    study = SimpleNamespace(regions=["testtown"], data={"claims": cl}, heading=lambda *a, **k: None,
+                            say=lambda *a, **k: None, table=lambda frame, name: shown.setdefault(name, frame))
+    table = comparison.coverage(study)
+    assert table.to_dict("records") == [{"region": "Testtown", "history": "material",
+                                         "production system": "3 (2 tested)", "innovation sources": "–",
+                                         "innovation barriers": "material"}]

@@ -35,12 +35,24 @@ def _towns(study: Study) -> list[str]:
 
 
 def coverage(study: Study) -> pd.DataFrame:
-    """What each region's sources support, chapter by chapter."""
+    """What each region's sources hold, chapter by chapter: the arguments they make there and how many of those
+    the printed numbers can test ('material' where they hold facts or numbers but no argument is recorded)."""
+    claims = study.data.get("claims", pd.DataFrame(columns=["region_id", "section", "test"]))
     rows = []
     for rid in study.regions:
         reg = get_region(rid)
-        rows.append({"region": reg.name, **{SECTION_TITLES[k]: "yes" if v else "–" for k, v in reg.sections.items()}})
+        row = {"region": reg.name}
+        for key, present in reg.sections.items():
+            mine = claims[(claims["region_id"] == rid) & (claims["section"] == key.replace("_", "-"))]
+            tested = int(mine["test"].notna().sum())
+            row[SECTION_TITLES[key]] = (f"{len(mine)} ({tested} tested)" if len(mine) else
+                                        "material" if present else "–")
+        rows.append(row)
     study.heading("What the sources cover")
+    study.say("Each cell: the arguments the region's sources make in that chapter, and in brackets how many of them "
+              "the printed numbers can test; 'material' where the sources hold facts or numbers for the chapter but "
+              "make no argument of their own there. The four technology towns carry the NIBR report's full chapters; "
+              "the other regions what their shorter documents give.")
     return study.table(pd.DataFrame(rows), "coverage")
 
 
