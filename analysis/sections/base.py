@@ -67,6 +67,21 @@ class Chapter:
         self.shown += 1
         say(f"{'#' * level} {text}")
 
+    def errata_affecting(self, reference: str) -> pd.DataFrame:
+        """The errata rows whose ``affects`` names ``reference`` (e.g. ``claims[horten-phase-pioneers]``)."""
+        err = self.data.get("errata")
+        if err is None or err.empty:
+            return pd.DataFrame() if err is None else err
+        return err[err["affects"].fillna("").str.contains(reference, regex=False)]
+
+    def conclude(self, clauses: list[str], verdict: str = "") -> None:
+        """The chapter's conclusion: the computed results as one sentence of clauses joined by ';', then the
+        verdict on the source's arguments; nothing at all when there is neither."""
+        text = (("; ".join(clauses) + ". ") if clauses else "") + verdict
+        if text.strip():
+            self.heading("Conclusion")
+            self.say(text.rstrip())
+
     def table(self, frame: pd.DataFrame, name: str, show: bool = True, decimals: dict[str, int] | None = None,
               caption: str | None = None, views: list[tuple[pd.DataFrame, str | None]] | None = None) -> pd.DataFrame:
         """Save the table (CSV, as computed) and show it for reading: names for ids, numbers formatted,

@@ -52,10 +52,9 @@ def _term(term_no) -> str:
 
 def _errata_note(chapter: Chapter, r: dict) -> str:
     """For a contradicted argument: the errata rows that record where the source says otherwise."""
-    if r.get("verdict") != "contradicted" or "errata" not in chapter.data:
+    if r.get("verdict") != "contradicted":
         return ""
-    err = chapter.data["errata"]
-    hit = err[err["affects"].fillna("").str.contains(f"claims[{r['claim_id']}]", regex=False)]
+    hit = chapter.errata_affecting(f"claims[{r['claim_id']}]")
     if hit.empty:
         return ""
     named = "; ".join(f"{reading(e['topic'])} (erratum {e['errata_id']})" for e in hit.to_dict("records"))

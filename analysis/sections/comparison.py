@@ -333,5 +333,4 @@ def conclusion(study: Study) -> None:
     if agree:
         parts.append(f"the components of Figur 8.1 that the appendix allows to recompute agree in {int(sum(agree))} of "
                      f"{len(agree)} cases")
-    study.heading("Conclusion")
-    study.say("; ".join(parts) + ". " + verdict_sentence(study, "comparison", "tech-towns"))
+    study.conclude(parts, verdict_sentence(study, "comparison", "tech-towns"))

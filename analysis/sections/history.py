@@ -200,5 +200,4 @@ def conclusion(case: Case) -> None:
     low = next((r for k, r in got.items() if k.startswith("history.index-low.")), None)
     if low:
         parts.append(f"the employment index fell to {number(low['value'], 1)} ({low['description'].split('(')[-1].rstrip(')')})")
-    case.heading("Conclusion")
-    case.say("; ".join(parts) + ". " + verdict_sentence(case, "history"))
+    case.conclude(parts, verdict_sentence(case, "history"))

@@ -48,8 +48,5 @@ def conclusion(case: Case) -> None:
         leaders = leading_items(case, question)
         if leaders:
             parts.append(f"{what} {leaders}.")
-    sentence = verdict_sentence(case, "innovation-barriers")
-    if not parts and not sentence:
-        return
-    case.heading("Conclusion")
-    case.say(" ".join([*parts, sentence]).strip())
+    # the parts are whole sentences: one clause, without its last full stop
+    case.conclude([" ".join(parts).rstrip(".")] if parts else [], verdict_sentence(case, "innovation-barriers"))

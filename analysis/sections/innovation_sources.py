@@ -19,7 +19,7 @@ from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.sections import material
 from analysis.sections.base import as_printed, number
 from analysis.sections.claims import synthesis, verdict_sentence  # noqa: F401
-from analysis.sections.clusters import definitions
+from analysis.sections.clusters import definitions, printed
 from analysis.sections.reproduction import reproduce_published  # noqa: F401
 from analysis.survey import InsufficientData
 
@@ -102,9 +102,6 @@ def rankings(case: Case, question: str, title: str) -> pd.DataFrame:
     return r
 
 
-QUALIFIER_MARKS = {"exact": "", "approx": "≈ ", "over": "> ", "under": "< ", "range-low": "from ", "range-high": "to "}
-
-
 def shares_view(table: pd.DataFrame) -> pd.DataFrame:
     """The survey shares as a reader reads them: answers as 'count of n', the printed share with the source's
     own mark, the interval in one column (the saved CSV keeps every column apart)."""
@@ -113,11 +110,6 @@ def shares_view(table: pd.DataFrame) -> pd.DataFrame:
             return ""
         return f"{number(r['count'])} of {number(r['n'])}" if pd.notna(r["count"]) else f"n = {number(r['n'])}"
 
-    def printed(r) -> str:
-        if pd.isna(r["printed share, %"]):
-            return ""
-        return QUALIFIER_MARKS.get(str(r["qualifier"]), f"{r['qualifier']} ") + as_printed(r["printed share, %"])
-
     def interval(r) -> str:
         if pd.isna(r["interval low, %"]):
             return ""
@@ -125,7 +117,8 @@ def shares_view(table: pd.DataFrame) -> pd.DataFrame:
 
     rows = table.to_dict("records")
     return pd.DataFrame({"indicator": table["indicator"], "firms": table["firms"],
-                         "answers": [of(r) for r in rows], "printed share, %": [printed(r) for r in rows],
+                         "answers": [of(r) for r in rows], "printed share, %": ["" if pd.isna(r["printed share, %"]) else printed(r["printed share, %"], r["qualifier"])
+                                              for r in rows],
                          "share, %": [number(r["share, %"], 0) if pd.notna(r["share, %"]) else "" for r in rows],
                          "95 % interval, %": [interval(r) for r in rows], "note": table["note"],
                          "source": table["source"]})
@@ -356,8 +349,4 @@ def conclusion(case: Case) -> None:
     taus = {k: v for k, v in got.items() if k.startswith("information-sources.tau.")}
     if taus:
         parts.append(f"the firm groups rank the sources much alike (Kendall's tau-b {number(next(iter(taus.values())), 2)})")
-    sentence = verdict_sentence(case, "innovation-sources")
-    if not parts and not sentence:
-        return
-    case.heading("Conclusion")
-    case.say(("; ".join(parts) + ". " if parts else "") + sentence)
+    case.conclude(parts, verdict_sentence(case, "innovation-sources"))

@@ -194,8 +194,7 @@ def conclusion(study: Study) -> None:
     if "national.tech-total.rel-change-pct.1997-2005" in got:
         parts.append(f"Norway's technology industries grew {number(got['national.tech-total.rel-change-pct.1997-2005'], 1)} % "
                      "between 1997 and 2005")
-    study.heading("Conclusion")
-    study.say(("; ".join(parts) + ". " if parts else "") + verdict_sentence(study, "national-context", "norway"))
+    study.conclude(parts, verdict_sentence(study, "national-context", "norway"))
 
 
 # ---------------------------------------------------------------- the rural context (Distriktssenteret 2018)

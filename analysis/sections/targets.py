@@ -44,13 +44,6 @@ def overview(case: Case, tg: pd.DataFrame) -> pd.DataFrame:
     return case.table(table, "targets")
 
 
-def _errata_of(case: Case, target_id: str) -> pd.DataFrame:
-    err = case.data.get("errata")
-    if err is None or err.empty:
-        return pd.DataFrame()
-    return err[err["affects"].fillna("").str.contains(f"targets[{target_id}]", regex=False)]
-
-
 def growth_set(tg: pd.DataFrame) -> tuple[dict, dict, dict] | None:
     """(level target, its implied change, the rate): a level target, a change target in the same unit with the
     same years (the smaller of the two), and an annual-rate target with the same years, where printed."""
@@ -118,7 +111,7 @@ def job_growth(case: Case, tg: pd.DataFrame) -> dict | None:
             f"path is the difference, {number(p['base'])} {unit}. From there the target needs "
             f"**{number(p['needed'], 2)} % a year** for {p['t1'] - p['t0']} years; the note prints "
             f"{number(p['printed'], 1)} %.")
-    err = _errata_of(case, rate["target_id"])
+    err = case.errata_affecting(f"targets[{rate['target_id']}]")
     if "needed_range" in p:
         lo, hi = sorted(p["needed_range"])
         text += (f" With the change anywhere in what '{_as_printed(change)}' allows "
