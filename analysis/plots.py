@@ -45,6 +45,7 @@ from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.errors import FigureError
 from analysis.files import atomic_path, atomic_write_text
 from analysis.names import FILE_PART
+from analysis.numerals import as_printed  # tick labels as the text writes numbers: 0.05, 1, 5,000
 
 PALETTE = "colorblind"
 SOURCE_GID = "source-line"
@@ -355,11 +356,6 @@ def _title(ax, text: str, width: int | None = None) -> None:
         ax.set_title(textwrap.fill(text, width or 60), loc="left")
 
 
-def _number(v: float) -> str:
-    """A tick or bar label as a reader writes the number: 0.05, 0.5, 1, 20, 5,000, 20,000."""
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
-
-
 def _log_axis(ax, axis: str = "x") -> None:
     """A log scale labelled with plain numbers (0.1, 0.2, 0.5, 1, 2 ... 5,000), no minor labels; at least
     four labelled ticks where 1-2-5 gives fewer (3, 5, 7, 10, 15 ...), so a narrow range (2.5 to 25) is still
@@ -375,7 +371,7 @@ def _log_axis(ax, axis: str = "x") -> None:
             break
     if len(ticks) >= 2:
         target.set_major_locator(FixedLocator(ticks))
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: as_printed(v)))
     target.set_minor_formatter(NullFormatter())
 
 
@@ -477,7 +473,7 @@ def _thousands(axis) -> None:
     """Numbers of four digits and more with a thousands separator (33,000), as the text writes them."""
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: as_printed(v)))
 
 
 def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylabel: str, xlabel: str = "Year",
