@@ -1031,7 +1031,7 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
         for ref, _text in (references or {}).get(p, []):
             top = max(top, float(ref))
         for i, (cat, v) in enumerate(vals.items()):
-            text = f" {missing}" if pd.isna(v) else f" {sub.loc[cat, label] if label else f'{v:,g}'}"
+            text = f" {missing}" if pd.isna(v) else f" {sub.loc[cat, label] if label else as_printed(v)}"
             ax.text(0 if pd.isna(v) else v, i, text, va="center", fontsize="x-small",
                     color="0.45" if pd.isna(v) else "0.1")
         for ref, text in (references or {}).get(p, []):
