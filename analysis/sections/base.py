@@ -130,13 +130,16 @@ class Chapter:
         hit = ind.loc[ind["industry_id"] == industry_id, col]
         return str(hit.iloc[0]) if len(hit) else industry_id
 
-    def term(self, vocabulary: str, term_id: str) -> str:
-        """The English name of an id of one vocabulary (firm-group, location, size-class, response, ...)."""
+    def term(self, vocabulary: str, term_id: str, printed=None) -> str:
+        """The English name of an id of one vocabulary (firm-group, location, size-class, response, ...);
+        where the vocabulary has none, ``printed`` (the source's own label) if given, else the id in words."""
         voc = self.data.get("vocabulary")
         if voc is None or term_id is None or pd.isna(term_id):
             return "" if term_id is None or pd.isna(term_id) else str(term_id)
         hit = voc.loc[(voc["vocabulary"] == vocabulary) & (voc["term_id"] == term_id), "label_en"]
-        return str(hit.iloc[0]) if len(hit) else str(term_id).replace("-", " ")
+        if len(hit):
+            return str(hit.iloc[0])
+        return printed if isinstance(printed, str) and printed else str(term_id).replace("-", " ")
 
     def area(self, area_id: str) -> str:
         reg = self.data["regions"]

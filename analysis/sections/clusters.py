@@ -39,16 +39,6 @@ STRENGTH_KINDS = ("strength",)
 BARRIER_KINDS = ("barrier", "challenge")
 
 
-def _label(case: Case, vocabulary: str, term_id: str, printed: str | None = None) -> str:
-    """The vocabulary's English name, else the printed label, else the id in words."""
-    voc = case.data.get("vocabulary")
-    if voc is not None:
-        hit = voc.loc[(voc["vocabulary"] == vocabulary) & (voc["term_id"] == term_id), "label_en"]
-        if len(hit):
-            return str(hit.iloc[0])
-    return printed if isinstance(printed, str) and printed else str(term_id).replace("-", " ")
-
-
 def industries(case: Case) -> list[str]:
     """The industries the region's report treats one by one, in the report's order."""
     crit = case.rows("cluster_criteria")
@@ -83,7 +73,7 @@ def industry_measures(case: Case) -> pd.DataFrame:
         return rows
     rows = _used(rows, ["indicator", "category", "period"])
     case.heading(f"{case.name}'s industries in the report's numbers")
-    shown = rows.assign(industry=[_label(case, "industry-segment", c) for c in rows["category"]],
+    shown = rows.assign(industry=[case.term("industry-segment", c) for c in rows["category"]],
                         measure=[f"{MEASURES[i]}, {p}" for i, p in zip(rows["indicator"], rows["period"])],
                         as_printed=[printed(v, q) for v, q in zip(rows["value"], rows["qualifier"])])
     shown = shown.drop_duplicates(["measure", "industry"])
@@ -95,7 +85,7 @@ def industry_measures(case: Case) -> pd.DataFrame:
     rank = {m: list(MEASURES).index(i) for m, i in zip(shown["measure"], shown["indicator"])}
     panels = sorted(rank, key=lambda m: (rank[m], m))
     fig = plots.panel_bars(shown, "industry", "value", "measure", title, xlabels=units, label="as_printed",
-                           order=[_label(case, "industry-segment", i) for i in names], panel_order=panels)
+                           order=[case.term("industry-segment", i) for i in names], panel_order=panels)
     case.figure(fig, "industry-measures", citation(rows),
                 shown[["industry", "measure", "value", "unit", "qualifier", "source", "lines"]], caption=title)
     productivity(case, rows)
@@ -109,7 +99,7 @@ def productivity(case: Case, rows: pd.DataFrame) -> None:
     quals = rows.pivot_table(index="category", columns="indicator", values="qualifier", aggfunc="first")
     said = []
     for cat in level.index:
-        name = _label(case, "industry-segment", cat)
+        name = case.term("industry-segment", cat)
         va, emp = level.get("value-added", {}).get(cat), level.get("employed", {}).get(cat)
         if pd.notna(va) and pd.notna(emp) and emp > 0:
             per = 1000 * float(va) / float(emp)  # NOK billion over persons, in NOK million per person
@@ -150,7 +140,7 @@ def region_shares(case: Case) -> pd.DataFrame:
         ["_o", "category", "indicator", "period"]).drop(columns="_o")
     case.heading(f"{case.name} in its county and in Norway")
     what = [f"{case.area(r['region_id'])}"
-            + (f" ({_label(case, 'industry-segment', r['category'], r['category'].replace('-', ' '))})"
+            + (f" ({case.term('industry-segment', r['category'], r['category'].replace('-', ' '))})"
                if r["category"] != "all" else "")
             + f": {r['unit'].removeprefix('% ')}, {r['period']}" for r in rows.to_dict("records")]
     shown = rows.assign(share=what, panel="", as_printed=[printed(v, q) + " %" for v, q in zip(rows["value"], rows["qualifier"])])
@@ -186,8 +176,8 @@ def criteria_grid(case: Case) -> pd.DataFrame:
     crit = case.rows("cluster_criteria")
     if crit.empty:
         return crit
-    names = {i: _label(case, "industry-segment", i, p) for i, p in zip(crit["industry"], crit["industry_label"])}
-    labels = {c: _label(case, "cluster-criterion", c, str(lab).split(" (")[0])
+    names = {i: case.term("industry-segment", i, p) for i, p in zip(crit["industry"], crit["industry_label"])}
+    labels = {c: case.term("cluster-criterion", c, str(lab).split(" (")[0])
               for c, lab in zip(crit["criterion"], crit["criterion_label"])}
     grid = crit.assign(industry_name=crit["industry"].map(names), criterion_name=crit["criterion"].map(labels),
                        assessment_text=crit["assessment"].str.replace("-", " "))
@@ -238,7 +228,7 @@ def industry_profiles(case: Case) -> pd.DataFrame:
     items = profiled(case)
     out = []
     for industry, g in crit.groupby("industry", sort=False):
-        name = _label(case, "industry-segment", industry, g["industry_label"].iloc[0])
+        name = case.term("industry-segment", industry, g["industry_label"].iloc[0])
         g = g.set_index("criterion").loc[[c for c in _framework_order(g["criterion"]) if c in set(g["criterion"])]]
         verdict = g.loc[OVERALL] if OVERALL in g.index else None
         as_printed = g["industry_label"].iloc[0]
@@ -249,12 +239,12 @@ def industry_profiles(case: Case) -> pd.DataFrame:
         case.say(text)
         table = pd.DataFrame({
             "criterion group": [_group_of(c) for c in g.index],
-            "criterion": [_label(case, "cluster-criterion", c) for c in g.index],
+            "criterion": [case.term("cluster-criterion", c) for c in g.index],
             "assessment": g["assessment"].str.replace("-", " ").values,
             "in the report's words": [f"«{t}»" for t in g["term_no"]],
             "the reasoning": g["notes"].fillna("").values,
             "source": (g["source"] + ", lines " + g["lines"]).values})
-        case.table(table[table["criterion"] != _label(case, "cluster-criterion", OVERALL)], f"criteria-{industry}")
+        case.table(table[table["criterion"] != case.term("cluster-criterion", OVERALL)], f"criteria-{industry}")
         mine = items[items["industry"] == industry]
         for kinds, what in ((STRENGTH_KINDS, "Strengths"), (BARRIER_KINDS, "Barriers and challenges")):
             sub = mine[mine["kind"].isin(kinds)]
