@@ -186,7 +186,7 @@ def _fit_labels(fig) -> None:
         for ax in axes:
             changed |= _thin_log_ticks(ax, fig.canvas.get_renderer())
             for label in (ax.xaxis.label, ax.yaxis.label):
-                label.set_text(_first_upper(label.get_text()))  # 'persons' -> 'Persons'
+                label.set_text(first_upper(label.get_text()))  # 'persons' -> 'Persons'
             box = ax.get_window_extent()
             cx, cy = (box.x0 + box.x1) / 2 / dpi, (box.y0 + box.y1) / 2 / dpi
             room_x = 2 * min(cx, width - cx) - 0.1 if len(axes) == 1 else box.width / dpi + 0.15
@@ -378,7 +378,7 @@ def _log_axis(ax, axis: str = "x") -> None:
 def _wrap(labels, width: int = 28) -> list[str]:
     """Category and legend labels wrapped, each starting as a sentence does ('fewer than 10 employees' ->
     'Fewer than 10 employees')."""
-    return [textwrap.fill(_first_upper(label), width) for label in labels]
+    return [textwrap.fill(first_upper(label), width) for label in labels]
 
 
 def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xlabel: str, group: str | None = None,
@@ -633,7 +633,7 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
     survey figure for the same industry), drawn as a grey diamond. Labels are the indicators' full
     descriptions, wrapped; one longer than four lines is shortened at a word, with an ellipsis.
     """
-    labels = [textwrap.fill(textwrap.shorten(_first_upper(t), 190, placeholder=" …"), 46) for t in frame[label]]
+    labels = [textwrap.fill(textwrap.shorten(first_upper(t), 190, placeholder=" …"), 46) for t in frame[label]]
     lines = max((t.count("\n") + 1 for t in labels), default=1)
     if ax is None:
         fig, ax = plt.subplots(figsize=(9, max(0.45, 0.2 * lines + 0.14) * len(frame) + 1.6))
@@ -851,7 +851,7 @@ def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, tit
     return fig
 
 
-def _first_upper(text: str) -> str:
+def first_upper(text: str) -> str:
     """A label as a sentence starts: first letter upper case ('second-tier suppliers' -> 'Second-tier
     suppliers'), a label that starts with a capital or a mixed-case name ('eNorge') as it is."""
     text = str(text)
@@ -902,7 +902,7 @@ def value_chain(steps: pd.DataFrame, title: str, chain_labels: dict | None = Non
         box_w = (width - 2 * margin - gap * (len(sub) - 1)) / len(sub)
         texts = []
         for r in sub:
-            stage = _fill_to_width(_first_upper(r["stage"]), box_w - 2 * pad, stage_font)
+            stage = _fill_to_width(first_upper(r["stage"]), box_w - 2 * pad, stage_font)
             actors = (_fill_to_width(str(r["actors"]).replace(";", ", "), box_w - 2 * pad, actor_font)
                       if pd.notna(r["actors"]) else "")
             here = bool(r["region_position"]) if pd.notna(r["region_position"]) else False
@@ -928,7 +928,7 @@ def value_chain(steps: pd.DataFrame, title: str, chain_labels: dict | None = Non
               handlelength=1.6, borderaxespad=0, borderpad=0)
     top = height - head
     for chain, box_w, gap, texts, box_h in rows:
-        name = _first_upper((chain_labels or {}).get(chain) or readable(chain))
+        name = first_upper((chain_labels or {}).get(chain) or readable(chain))
         ax.text(margin, top - 0.04, f"{name} value chain (upstream → downstream)", ha="left", va="top",
                 fontsize=9.5, fontweight="bold")
         y_top = top - chain_head - stage_row

@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis import plots
 from analysis.sections.base import as_printed, cite, Case, citation, number
-from analysis.sections.material import first_upper
+from analysis.plots import first_upper
 
 # The report's framework (of-2013 §3.1.1 Figur 3 and Tabell 2), in its order; other criteria follow.
 FRAMEWORK = (

@@ -14,12 +14,10 @@ import re
 import pandas as pd
 
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
+from analysis.plots import first_upper
 from analysis.sections.base import cite, Case
 
 
-def first_upper(text: str) -> str:
-    """The text with its first letter in upper case and the rest as it is ('offshore, KIFT' -> 'Offshore, KIFT')."""
-    return text[:1].upper() + text[1:]
 
 ALL = "all"  # case_content.industry for an item on the region's business as a whole
 WIDER_KINDS = ("county", "economic-region", "business-region")  # reference areas a region is part of

@@ -530,7 +530,7 @@ def networks(case: Case) -> pd.DataFrame:
                               for t in str(r["linked_to"] or "").split(";") if t and t != "<NA>" and pd.notna(r["linked_to"])],
                              columns=["source", "target"])
         chain = g.loc[g["group"] == "core-chain", "node_id"].tolist()
-        case.heading(material.first_upper(case.term("network", network)))
+        case.heading(plots.first_upper(case.term("network", network)))
         printed = len(edges)
         if chain:
             case.say(f"The core chain (dark arrows, upstream → downstream) with the {len(g) - len(chain)} actors the "
