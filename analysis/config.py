@@ -12,6 +12,7 @@ function           environment variable    default
 ``notebooks_dir``  ``ANALYSIS_NOTEBOOKS``  ``<repository>/notebooks``
 ``outputs_dir``    ``ANALYSIS_OUTPUTS``    ``<repository>/outputs``
 ``seeds_dir``      ``ANALYSIS_SEEDS``      ``<repository>/../shared/seeds``
+``figure_cache``   ``ANALYSIS_FIGURES``    ``<outputs>/.cache/figures`` (``off``: none)
 =================  ======================  =====================================
 """
 
@@ -57,6 +58,15 @@ def notebooks_dir() -> Path:
 def outputs_dir() -> Path:
     """Everything a run generates."""
     return _from_env("ANALYSIS_OUTPUTS", PROJ_ROOT / "outputs")
+
+
+def figure_cache() -> Path | None:
+    """Rendered figures by what they are drawn from (see :func:`analysis.plots.save_figure`); None when
+    ``ANALYSIS_FIGURES=off``, so that every figure is drawn afresh."""
+    value = os.environ.get("ANALYSIS_FIGURES")
+    if value and value.lower() == "off":
+        return None
+    return Path(value) if value else outputs_dir() / ".cache" / "figures"
 
 
 def seeds_dir() -> Path:

@@ -31,7 +31,11 @@ hold every helper to an empty list.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import itertools
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -41,9 +45,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from analysis import config
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.errors import FigureError
-from analysis.files import atomic_path, atomic_write_text
+from analysis.files import atomic_path, atomic_write_bytes, atomic_write_text
 from analysis.names import FILE_PART
 from analysis.numerals import as_printed  # tick labels as the text writes numbers: 0.05, 1, 5,000
 
@@ -315,22 +320,135 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     the frame the figure draws (written as ``<notebook>--<name>.csv`` beside the PNG). Output is
     byte-identical across runs (no software tag in the metadata). Raises :class:`FigureError` if
     the figure lacks a title or axis labels.
+
+    A figure is drawn once: the PNG is kept in :func:`analysis.config.figure_cache` under a key of what
+    it is drawn from (see :func:`_figure_key`), and a figure with the same key is copied from there
+    instead of laid out and painted again (``ANALYSIS_FIGURES=off`` draws every figure afresh).
     """
     for value, what in ((notebook, "notebook"), (name, "name")):
         if not isinstance(value, str) or not FILE_PART.match(value):
             raise FigureError(f"figure {what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
     _check_figure(fig)
-    _draw_source(fig, _caption(source))
-    _fit_labels(fig)
+    caption = _caption(source)
     folder = Path(output_dir) / "figures"
     stem = f"{notebook}--{name}"
     paths = {"png": folder / f"{stem}.png"}
-    with atomic_path(paths["png"]) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
+    key, cache = _figure_key(fig, caption), config.figure_cache()
+    drawn = _from_cache(cache, key)
+    if drawn is not None:
+        atomic_write_bytes(paths["png"], drawn)
+    else:
+        _draw_source(fig, caption)
+        _fit_labels(fig)
+        with atomic_path(paths["png"]) as tmp:
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+        _to_cache(cache, key, paths["png"])
     if data is not None:
         paths["csv"] = folder / f"{stem}.csv"
         atomic_write_text(paths["csv"], data.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
     return paths
+
+
+# ---------------------------------------------------------------- figures drawn once
+#
+# Laying out and painting a figure is most of a notebook's own time. A figure here is a pure function
+# of one call of a drawing helper (sections never draw themselves: tests/test_layers.py), its source
+# line, the package's code, the libraries that draw and the theme, so its PNG can be kept under a key
+# of exactly those and reused, as showyourwork keeps slow steps apart from what only restyles.
+
+class _Unkeyable(Exception):
+    """An argument a figure's key cannot be taken from (a function, an object of unknown kind)."""
+
+
+def _canonical(value):
+    """A complete, JSON-able description of a drawing helper's argument: frames by their columns, dtypes
+    (a category's order included), index and every value; :class:`_Unkeyable` for anything else."""
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return [type(value).__name__, repr(value)]
+    if value is pd.NA or value is pd.NaT:
+        return ["missing", repr(value)]
+    if isinstance(value, pd.DataFrame):
+        return ["frame", [repr(c) for c in value.columns], [repr(d) for d in value.dtypes],
+                value.to_csv(lineterminator="\n")]
+    if isinstance(value, pd.Series):
+        return ["series", repr(value.name), repr(value.dtype), value.to_csv(lineterminator="\n")]
+    if isinstance(value, (list, tuple)):
+        return [type(value).__name__, [_canonical(v) for v in value]]
+    if isinstance(value, dict):
+        return ["dict", [[_canonical(k), _canonical(v)] for k, v in value.items()]]
+    if isinstance(value, (set, frozenset)):
+        return ["set", sorted(json.dumps(_canonical(v)) for v in value)]
+    raise _Unkeyable(type(value).__name__)
+
+
+def _drawing(draw):
+    """Mark a drawing helper: the figure it returns remembers the call that drew it (its recipe), unless
+    it drew into the axes of another figure (``ax=``) or was given what no key can describe."""
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        fig = draw(*args, **kwargs)
+        recipe = None
+        if kwargs.get("ax") is None:
+            with contextlib.suppress(_Unkeyable):
+                recipe = json.dumps([draw.__name__, _canonical(list(args)), _canonical(kwargs)])
+        if isinstance(fig, matplotlib.figure.Figure):
+            fig._analysis_recipe = recipe
+        return fig
+    return drawn
+
+
+@functools.lru_cache(maxsize=1)
+def _drawing_environment() -> str:
+    """What draws, besides the recipe: the package's code, the drawing libraries' versions, the font file."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from matplotlib.font_manager import FontProperties, findfont
+
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for p in sorted(package.rglob("*.py")):
+        h.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
+    for dist in ("matplotlib", "seaborn", "numpy", "pandas", "networkx", "pillow"):
+        try:
+            h.update(f"{dist}={version(dist)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist}=absent".encode())
+    font = Path(findfont(FontProperties()))
+    h.update(font.name.encode() + font.read_bytes())
+    return h.hexdigest()
+
+
+def _figure_key(fig, caption: str) -> str | None:
+    """The key of a figure's PNG: its recipe, its source line, the theme (every rcParam) and
+    :func:`_drawing_environment`; None for a figure that no helper's call describes alone."""
+    recipe = getattr(fig, "_analysis_recipe", None)
+    if recipe is None:
+        return None
+    theme = repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))
+    return hashlib.sha256("\0".join((recipe, caption, theme, _drawing_environment())).encode()).hexdigest()
+
+
+PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+
+
+def _from_cache(cache: Path | None, key: str | None) -> bytes | None:
+    """The kept PNG of ``key``, or None (none kept, no cache, or a file cut short)."""
+    if cache is None or key is None:
+        return None
+    try:
+        data = (cache / key[:2] / f"{key}.png").read_bytes()
+    except OSError:
+        return None
+    return data if data.startswith(PNG_START) and data.endswith(PNG_END) else None
+
+
+def _to_cache(cache: Path | None, key: str | None, png: Path) -> None:
+    """Keep a drawn PNG under its key; a cache that cannot be written only costs the next run time."""
+    if cache is not None and key is not None:
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(cache / key[:2] / f"{key}.png", png.read_bytes())
 
 
 # ---------------------------------------------------------------- helpers
@@ -381,6 +499,7 @@ def _wrap(labels, width: int = 28) -> list[str]:
     return [textwrap.fill(first_upper(label), width) for label in labels]
 
 
+@_drawing
 def grouped_bars(frame: pd.DataFrame, category: str, value: str, title: str, xlabel: str, group: str | None = None,
                  order=None, group_order=None, reference: float | None = 0.0, colours: dict | None = None, ax=None,
                  ylabel: str | None = None, log: bool = False, value_format: str | None = None,
@@ -476,6 +595,7 @@ def _thousands(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: as_printed(v)))
 
 
+@_drawing
 def series_lines(frame: pd.DataFrame, x: str, y: str, hue: str, title: str, ylabel: str, xlabel: str = "Year",
                  log: bool = False, reference: float | None = None, benchmarks=(), ax=None):
     """Series over ``x``, one line per ``hue``; ``benchmarks`` (hue values) are drawn in grey, dashed.
@@ -522,6 +642,7 @@ def _compressed_gap(years) -> tuple[float, float] | None:
     return None
 
 
+@_drawing
 def timeline(events: pd.DataFrame, title: str, label_col: str = "label", phase_order=None):
     """Dated events on a year axis, one row per event (oldest on top), coloured by phase.
 
@@ -597,6 +718,7 @@ def _rank_axis(ax, top: int, items: int) -> None:
     ax.grid(axis="x", which="minor", color="0.93", lw=0.6)
 
 
+@_drawing
 def rank_dots(rankings: pd.DataFrame, title: str, item: str = "item", group: str = "group", rank: str = "rank",
               ax=None):
     """Ranked items (rows, best on top) by group (colour); tied items share an x position.
@@ -624,6 +746,7 @@ def rank_dots(rankings: pd.DataFrame, title: str, item: str = "item", group: str
     return fig
 
 
+@_drawing
 def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str, n: str, title: str,
                xlabel: str = "Share of firms (%)", reference: str | None = None, reference_label: str = "national figure",
                ax=None):
@@ -660,6 +783,7 @@ def share_dots(frame: pd.DataFrame, label: str, share: str, low: str, high: str,
     return fig
 
 
+@_drawing
 def location_bars(frame: pd.DataFrame, bar: str, location: str, value: str, title: str, normalise: bool = True,
                   location_order=None, xlabel: str | None = None, legend_title: str = "Location", bar_order=None, ax=None):
     """Stacked horizontal bars: the distribution over locations of each ``bar`` (e.g. supplier type).
@@ -740,6 +864,7 @@ def _chain_layout(graph, chain: list[str], chain_edges: list[tuple], bands: dict
     return pos
 
 
+@_drawing
 def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "label", group: str = "role",
             layout: str = "bipartite", chain: list[str] | None = None, left_groups=None, bands: dict | None = None,
             ax=None):
@@ -811,6 +936,7 @@ def network(nodes: pd.DataFrame, edges: pd.DataFrame, title: str, label: str = "
     return fig
 
 
+@_drawing
 def compare_dots(frame: pd.DataFrame, category: str, value: str, group: str, title: str, xlabel: str,
                  order=None, group_order=None, benchmarks=(), log: bool = False, reference: float | None = None,
                  ax=None, name_missing: bool = True):
@@ -868,6 +994,7 @@ VALUE_CHAIN_BOX = "value-chain-box"
 VALUE_CHAIN_WIDTH = 11.0  # inches: a page in landscape, or the text width at about 60 %
 
 
+@_drawing
 def value_chain(steps: pd.DataFrame, title: str, chain_labels: dict | None = None,
                 region_label: str = "the region's firms"):
     """Value chains, one row each, as boxes from upstream (left) to downstream (right), with the full text
@@ -961,6 +1088,7 @@ VERDICT_COLOURS = {"yes": "#4daf4a", "operative": "#4daf4a", "+": "#4daf4a", "(+
                    "not assessed": "#f5f5f5"}
 
 
+@_drawing
 def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: str, row_order=None,
                  column_order=None, note: str | None = None, xlabel: str = "Criterion or component",
                  ylabel: str = "Town"):
@@ -1000,6 +1128,7 @@ def verdict_grid(frame: pd.DataFrame, row: str, column: str, value: str, title: 
     return fig
 
 
+@_drawing
 def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title: str, xlabels: dict | None = None,
                label: str | None = None, order=None, panel_order=None, references: dict | None = None,
                missing: str = "not printed"):
@@ -1051,6 +1180,7 @@ def panel_bars(frame: pd.DataFrame, category: str, value: str, panel: str, title
     return fig
 
 
+@_drawing
 def range_dots(frame: pd.DataFrame, label: str, low: str, high: str, title: str, xlabel: str, log: bool = False,
                group: str | None = None, ax=None):
     """One row per ``label``: a dot where the source prints one value, a bar from ``low`` to ``high``

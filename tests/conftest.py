@@ -28,3 +28,10 @@ def executed_outputs(tmp_path_factory) -> Path:
                           capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, f"run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return out
+
+
+@pytest.fixture(autouse=True)
+def _own_figure_cache(tmp_path_factory, monkeypatch):
+    """Each test keeps the figures it draws in a folder of its own: none reuses another's, and none writes
+    into the repository's outputs/ (where the figure cache lives by default)."""
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path_factory.mktemp("figure-cache")))

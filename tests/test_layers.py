@@ -147,3 +147,41 @@ def test_the_kernel_launcher_and_the_command_line_start_without_the_scientific_s
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJ_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# What a figure is drawn from must be one call of an analysis.plots helper: its PNG is kept under a key
+# of that call (analysis.plots.save_figure), so a section that drew on a figure itself would be shown a
+# kept figure without its own strokes.
+DRAWING_METHODS = {"plot", "bar", "barh", "scatter", "text", "annotate", "axhline", "axvline", "fill_between",
+                   "imshow", "legend", "suptitle", "subplots", "add_subplot", "add_axes", "set_title", "set_xlabel",
+                   "set_ylabel", "set_xlim", "set_ylim", "set_xticks", "set_yticks", "set_xscale", "set_yscale",
+                   "set", "set_text", "set_size_inches", "tick_params", "grid"}
+
+
+def test_sections_draw_only_through_the_plots_helpers():
+    found = []
+    for name, path in MODULES.items():
+        if not name.startswith("analysis.sections"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [f"{name}:{node.lineno} imports {m}" for m in mods
+                          if m.split(".")[0] in {"matplotlib", "seaborn"} and m != "matplotlib.pyplot"]
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in DRAWING_METHODS and not _is_plots_call(node.func)):
+                receiver = ast.unparse(node.func.value)
+                if receiver in {"ax", "axes", "fig", "plt", "figure"} or receiver.startswith(("ax.", "axes[", "fig.")):
+                    found.append(f"{name}:{node.lineno} draws: {ast.unparse(node.func)}(...)")
+    assert not found, "sections draw through analysis.plots only:\n" + "\n".join(found)
+
+
+def _is_plots_call(func: ast.Attribute) -> bool:
+    return isinstance(func.value, ast.Name) and func.value.id == "plots"
+
+
+def test_the_drawing_test_sees_a_section_that_draws():
+    source = "def f(fig, ax):\n    ax.set_title('x')\n    fig.text(0, 0, 'y')\n"
+    calls = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)]
+    assert {c.func.attr for c in calls if isinstance(c.func, ast.Attribute)} <= DRAWING_METHODS

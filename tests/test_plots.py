@@ -393,3 +393,74 @@ def test_tick_labels_that_run_together_are_found_and_thinned_on_a_log_axis(tmp_p
     assert any(p.startswith("tick labels run together") for p in plots.layout_problems(fig))
     plots.save_figure(fig, tmp_path, "nb", "thin", ("nibr-2005-11", "Tabell 3.3"))
     assert plots.layout_problems(fig) == [] and 10000 in ax.get_xticks()
+
+
+# ---------------------------------------------------------------- figures drawn once
+
+def bars(value=-3):
+    frame = pd.DataFrame({"group": ["ICT manufacturing", "ICT services"], "change": [value, 12]})
+    return plots.grouped_bars(frame, "group", "change", "Employment change, Horten", "Change (persons)")
+
+
+def cached(cache):
+    return sorted(cache.rglob("*.png"))
+
+
+def test_a_figure_is_drawn_once_and_then_copied_byte_identical(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    first = plots.save_figure(bars(), tmp_path / "a", "nb", "bars", ("nibr-2005-11", "Tabell 4.1"))["png"]
+    assert len(cached(cache)) == 1
+    # the second figure of the same call is not laid out or painted: it is copied
+    monkeypatch.setattr(plots, "_fit_labels", lambda fig: pytest.fail("a kept figure was laid out again"))
+    second = plots.save_figure(bars(), tmp_path / "b", "nb", "bars", ("nibr-2005-11", "Tabell 4.1"))["png"]
+    assert digest(second) == digest(first)
+    # ... and what is copied is what drawing it afresh gives
+    monkeypatch.undo()
+    monkeypatch.setenv("ANALYSIS_FIGURES", "off")
+    fresh = plots.save_figure(bars(), tmp_path / "c", "nb", "bars", ("nibr-2005-11", "Tabell 4.1"))["png"]
+    assert digest(fresh) == digest(first)
+
+
+def test_what_changes_a_figure_changes_its_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
+    source = ("nibr-2005-11", "Tabell 4.1")
+    base = plots._figure_key(bars(), plots._caption(source))
+    assert base == plots._figure_key(bars(), plots._caption(source))
+    assert plots._figure_key(bars(-4), plots._caption(source)) != base  # a value
+    assert plots._figure_key(bars(), plots._caption(("nibr-2005-11", "Tabell 4.2"))) != base  # the source line
+    with matplotlib.rc_context({"font.size": 13}):  # the theme
+        assert plots._figure_key(bars(), plots._caption(source)) != base
+    ordered = pd.DataFrame({"group": pd.Categorical(["a", "b"], categories=["b", "a"]), "change": [1, 2]})
+    other = ordered.assign(group=pd.Categorical(["a", "b"], categories=["a", "b"]))
+    keys = {plots._figure_key(plots.grouped_bars(f, "group", "change", "T", "X"), "Source: x") for f in (ordered, other)}
+    assert len(keys) == 2  # the order of a category's levels draws a different figure
+
+
+def test_a_figure_no_single_call_describes_is_drawn_afresh(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    fig, ax = plt.subplots()
+    frame = pd.DataFrame({"group": ["a", "b"], "change": [1, 2]})
+    plots.grouped_bars(frame, "group", "change", "Drawn into given axes", "X", ax=ax)
+    assert plots._figure_key(fig, "Source: x") is None
+    assert plots._figure_key(labelled_figure(), "Source: x") is None  # not drawn by a helper at all
+    plots.save_figure(fig, tmp_path, "nb", "given-axes", "Source: x")
+    assert cached(cache) == []
+
+
+def test_a_kept_figure_cut_short_is_drawn_again(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    first = plots.save_figure(bars(), tmp_path / "a", "nb", "bars", "Source: x")["png"]
+    (kept,) = cached(cache)
+    kept.write_bytes(kept.read_bytes()[:100])  # a killed copy, say
+    second = plots.save_figure(bars(), tmp_path / "b", "nb", "bars", "Source: x")["png"]
+    assert digest(second) == digest(first) and digest(kept) == digest(first)
+
+
+def test_figure_cache_off_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIGURES", "off")
+    monkeypatch.setenv("ANALYSIS_OUTPUTS", str(tmp_path / "outputs"))
+    plots.save_figure(bars(), tmp_path, "nb", "bars", "Source: x")
+    assert not (tmp_path / "outputs").exists()
