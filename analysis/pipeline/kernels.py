@@ -54,6 +54,9 @@ PRELOAD = (
     "statsmodels.api", "statsmodels.formula.api", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
     "analysis", "analysis.config", "analysis.data", "analysis.data.regions", "analysis.indicators",
     "analysis.survey", "analysis.plots", "analysis.findings",
+    # imported inside functions (so that `import analysis` stays light) but used by every run's notebooks
+    "networkx", "great_tables", "markdown_it", "statsmodels.stats.proportion", "PIL.PngImagePlugin",
+    "matplotlib.backends.backend_agg", "matplotlib.patches", "matplotlib.ticker", "xml.etree.ElementTree",
 )
 
 

@@ -41,6 +41,7 @@ YEARS = re.compile(r"\b(1[6-9]\d\d|20\d\d)-(1[6-9]\d\d|20\d\d)\b")  # '1997-2005
 NEGATIVE = re.compile(r"(?<![\w.\-])-(?=\d)|(?<=[\w)]) - (?=\d)")  # '-6.8', '67 established - 49': a minus
 # a number written out: '−6.8', '2,741–2,782', or as the source qualifies it: '≈ 200,000', '> 10', 'from 17,000'
 NUMERIC_TEXT = re.compile(r"^(?:[<>≈] |from |to )?[−+]?\d[\d,]*(?:\.\d+)?(?:–[−+]?\d[\d,]*(?:\.\d+)?)?$")
+WORD_TOKEN = re.compile(r"(?<![\w-])([\w-]+)(?![\w-])")  # a whole token of letters, digits, _ and -: where an id can stand
 
 
 def _in_notebook() -> bool:
@@ -146,7 +147,13 @@ class Labels:
         # in running text only what cannot be an English word: a region id, or an id with - _ or a digit
         keys = sorted((k for k in words if re.search(r"[a-z]", k) and (k in regions or re.search(r"[-_0-9]", k))),
                       key=len, reverse=True)
-        self._word_re = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, keys)) + r")(?![\w-])") if keys else None
+        self._keys = frozenset(keys)
+        if all(re.fullmatch(r"[\w-]+", k) for k in keys):
+            # ids are whole tokens: find tokens and look them up, instead of compiling an alternation of
+            # several hundred ids (a fifth of a second for every notebook) that matches the same places
+            self._word_re = WORD_TOKEN if keys else None
+        else:
+            self._word_re = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, keys)) + r")(?![\w-])")
 
     def _args(self, args: str) -> str:
         parts = [a.strip() for a in args.split(",") if a.strip()]
@@ -158,6 +165,8 @@ class Labels:
         return out + (f" {field.replace('_', ' ')}" if field else "")
 
     def _word(self, m: re.Match) -> str:
+        if m.group(1) not in self._keys:
+            return m.group(0)
         label = self.words[m.group(1)]
         return "the" + label[3:] if m.start() > 0 and label.startswith("The ") else label
 
