@@ -48,16 +48,21 @@ def sh(*args: str, check: bool = True, env: dict | None = None) -> int:
     return subprocess.run(args, cwd=ROOT, check=check, env=env).returncode
 
 
+def stamp_digest(extras: str = "") -> str:
+    """What an installed environment was made from: the installer, pyproject.toml and the lock file."""
+    digest = hashlib.sha256(INSTALLER.encode())
+    for part in (ROOT / "pyproject.toml", LOCKS[extras]):
+        digest.update(part.read_bytes())
+    return digest.hexdigest()
+
+
 def ensure_env(extras: str = "") -> None:
     lock = LOCKS[extras]
     if not lock.exists():
         print(f"error: the lock file {lock.relative_to(ROOT)} is missing: run `python3 project.py lock`", file=sys.stderr)
         sys.exit(2)
     stamp = VENV / f".installed{extras}"
-    digest = hashlib.sha256(INSTALLER.encode())
-    for part in (ROOT / "pyproject.toml", lock):
-        digest.update(part.read_bytes())
-    want = digest.hexdigest()
+    want = stamp_digest(extras)
     if stamp.exists() and stamp.read_text() == want and PY.exists():
         return
     if not PY.exists():
