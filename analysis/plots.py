@@ -32,6 +32,7 @@ hold every helper to an empty list.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import itertools
@@ -322,27 +323,31 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     the figure lacks a title or axis labels.
 
     A figure is drawn once: the PNG is kept in :func:`analysis.config.figure_cache` under a key of what
-    it is drawn from (see :func:`_figure_key`), and a figure with the same key is copied from there
-    instead of laid out and painted again (``ANALYSIS_FIGURES=off`` draws every figure afresh).
+    it is drawn from (:func:`_recipe_key` and the source line), and a figure with the same key is copied
+    from there instead of laid out and painted again; a helper whose call was drawn before returns a
+    :class:`KeptFigure`, built only if it has to be drawn (``ANALYSIS_FIGURES=off`` draws every figure afresh).
     """
     for value, what in ((notebook, "notebook"), (name, "name")):
         if not isinstance(value, str) or not FILE_PART.match(value):
             raise FigureError(f"figure {what} {value!r} must be a plain file-name part (letters, digits, . _ -)")
-    _check_figure(fig)
+    if not isinstance(fig, KeptFigure):
+        _check_figure(fig)  # a kept figure passed this check when it was drawn
     caption = _caption(source)
     folder = Path(output_dir) / "figures"
     stem = f"{notebook}--{name}"
     paths = {"png": folder / f"{stem}.png"}
-    key, cache = _figure_key(fig, caption), config.figure_cache()
+    cache, recipe = config.figure_cache(), _recipe_of(fig)
+    key = _png_key(recipe, caption)
     drawn = _from_cache(cache, key)
     if drawn is not None:
         atomic_write_bytes(paths["png"], drawn)
     else:
-        _draw_source(fig, caption)
-        _fit_labels(fig)
+        real = fig.figure() if isinstance(fig, KeptFigure) else fig
+        _draw_source(real, caption)
+        _fit_labels(real)
         with atomic_path(paths["png"]) as tmp:
-            fig.savefig(tmp, format="png", metadata={"Software": None})
-        _to_cache(cache, key, paths["png"])
+            real.savefig(tmp, format="png", metadata={"Software": None})
+        _keep(cache, recipe, key, paths["png"], figure_title(real))
     if data is not None:
         paths["csv"] = folder / f"{stem}.csv"
         atomic_write_text(paths["csv"], data.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
@@ -384,19 +389,63 @@ def _canonical(value):
 
 
 def _drawing(draw):
-    """Mark a drawing helper: the figure it returns remembers the call that drew it (its recipe), unless
-    it drew into the axes of another figure (``ax=``) or was given what no key can describe."""
+    """Mark a drawing helper: the figure it returns remembers the key of the call that drew it (its recipe),
+    unless it drew into the axes of another figure (``ax=``) or was given what no key can describe. A call
+    drawn and kept before returns a :class:`KeptFigure` instead, which builds the figure only if asked to."""
     @functools.wraps(draw)
     def drawn(*args, **kwargs):
-        fig = draw(*args, **kwargs)
         recipe = None
         if kwargs.get("ax") is None:
             with contextlib.suppress(_Unkeyable):
-                recipe = json.dumps([draw.__name__, _canonical(list(args)), _canonical(kwargs)])
+                recipe = _recipe_key(json.dumps([draw.__name__, _canonical(list(args)), _canonical(kwargs)]))
+        title = _kept_title(config.figure_cache(), recipe)
+        if title is not None:
+            args, kwargs = copy.deepcopy((args, kwargs))  # the figure is built from what the key was taken of
+            return KeptFigure(lambda: draw(*args, **kwargs), recipe, title)
+        fig = draw(*args, **kwargs)
         if isinstance(fig, matplotlib.figure.Figure):
             fig._analysis_recipe = recipe
         return fig
     return drawn
+
+
+class KeptFigure:
+    """What a drawing helper returns for a call whose figure was drawn and kept before: the figure's title,
+    and the figure itself only when something needs it (a source line not kept with it, a look at its
+    axes: any attribute of a Figure builds it), so that rerunning unchanged figures builds none of them."""
+
+    def __init__(self, build, recipe: str, title: str):
+        self._build, self.recipe, self.title, self._figure = build, recipe, title, None
+
+    def figure(self):
+        """The matplotlib Figure, built on first use."""
+        if self._figure is None:
+            self._figure = self._build()
+            self._figure._analysis_recipe = self.recipe
+        return self._figure
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in {"_build", "_figure", "recipe", "title"}:
+            raise AttributeError(name)
+        return getattr(self.figure(), name)
+
+
+def figure_title(fig) -> str:
+    """What a figure shows, in its own words: the figure's title, else the first panel title, else 'Figure'."""
+    if isinstance(fig, KeptFigure):
+        return fig.title
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    return suptitle or next((ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
+                             if ax.get_title(loc="left") or ax.get_title()), "Figure")
+
+
+def close(fig) -> None:
+    """Close a figure (a kept figure that was never built has nothing to close)."""
+    if isinstance(fig, KeptFigure):
+        if fig._figure is not None:
+            plt.close(fig._figure)
+    else:
+        plt.close(fig)
 
 
 @functools.lru_cache(maxsize=1)
@@ -420,14 +469,21 @@ def _drawing_environment() -> str:
     return h.hexdigest()
 
 
-def _figure_key(fig, caption: str) -> str | None:
-    """The key of a figure's PNG: its recipe, its source line, the theme (every rcParam) and
-    :func:`_drawing_environment`; None for a figure that no helper's call describes alone."""
-    recipe = getattr(fig, "_analysis_recipe", None)
-    if recipe is None:
-        return None
+def _recipe_key(call: str) -> str:
+    """The key of one helper call as it draws here: the call, the theme (every rcParam) and
+    :func:`_drawing_environment`."""
     theme = repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))
-    return hashlib.sha256("\0".join((recipe, caption, theme, _drawing_environment())).encode()).hexdigest()
+    return hashlib.sha256("\0".join((call, theme, _drawing_environment())).encode()).hexdigest()
+
+
+def _recipe_of(fig) -> str | None:
+    """The recipe key of a figure; None for one that no helper's call describes alone."""
+    return fig.recipe if isinstance(fig, KeptFigure) else getattr(fig, "_analysis_recipe", None)
+
+
+def _png_key(recipe: str | None, caption: str) -> str | None:
+    """The key of a figure's PNG: its recipe and its source line."""
+    return None if recipe is None else hashlib.sha256(f"{recipe}\0{caption}".encode()).hexdigest()
 
 
 PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
@@ -444,11 +500,23 @@ def _from_cache(cache: Path | None, key: str | None) -> bytes | None:
     return data if data.startswith(PNG_START) and data.endswith(PNG_END) else None
 
 
-def _to_cache(cache: Path | None, key: str | None, png: Path) -> None:
-    """Keep a drawn PNG under its key; a cache that cannot be written only costs the next run time."""
+def _kept_title(cache: Path | None, recipe: str | None) -> str | None:
+    """The title of the figure of ``recipe`` if it was drawn and kept before, else None."""
+    if cache is None or recipe is None:
+        return None
+    try:
+        return json.loads((cache / recipe[:2] / f"{recipe}.json").read_text(encoding="utf-8"))["title"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _keep(cache: Path | None, recipe: str | None, key: str | None, png: Path, title: str) -> None:
+    """Keep a drawn PNG under its key and the figure's title under its recipe (the PNG first, so that a
+    title is kept only beside a picture); a cache that cannot be written only costs the next run time."""
     if cache is not None and key is not None:
         with contextlib.suppress(OSError):
             atomic_write_bytes(cache / key[:2] / f"{key}.png", png.read_bytes())
+            atomic_write_text(cache / recipe[:2] / f"{recipe}.json", json.dumps({"title": title}))
 
 
 # ---------------------------------------------------------------- helpers

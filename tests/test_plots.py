@@ -406,6 +406,10 @@ def cached(cache):
     return sorted(cache.rglob("*.png"))
 
 
+def key_of(fig, caption):
+    return plots._png_key(plots._recipe_of(fig), caption)
+
+
 def test_a_figure_is_drawn_once_and_then_copied_byte_identical(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
@@ -425,15 +429,15 @@ def test_a_figure_is_drawn_once_and_then_copied_byte_identical(tmp_path, monkeyp
 def test_what_changes_a_figure_changes_its_key(tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
     source = ("nibr-2005-11", "Tabell 4.1")
-    base = plots._figure_key(bars(), plots._caption(source))
-    assert base == plots._figure_key(bars(), plots._caption(source))
-    assert plots._figure_key(bars(-4), plots._caption(source)) != base  # a value
-    assert plots._figure_key(bars(), plots._caption(("nibr-2005-11", "Tabell 4.2"))) != base  # the source line
+    base = key_of(bars(), plots._caption(source))
+    assert base == key_of(bars(), plots._caption(source))
+    assert key_of(bars(-4), plots._caption(source)) != base  # a value
+    assert key_of(bars(), plots._caption(("nibr-2005-11", "Tabell 4.2"))) != base  # the source line
     with matplotlib.rc_context({"font.size": 13}):  # the theme
-        assert plots._figure_key(bars(), plots._caption(source)) != base
+        assert key_of(bars(), plots._caption(source)) != base
     ordered = pd.DataFrame({"group": pd.Categorical(["a", "b"], categories=["b", "a"]), "change": [1, 2]})
     other = ordered.assign(group=pd.Categorical(["a", "b"], categories=["a", "b"]))
-    keys = {plots._figure_key(plots.grouped_bars(f, "group", "change", "T", "X"), "Source: x") for f in (ordered, other)}
+    keys = {key_of(plots.grouped_bars(f, "group", "change", "T", "X"), "Source: x") for f in (ordered, other)}
     assert len(keys) == 2  # the order of a category's levels draws a different figure
 
 
@@ -443,8 +447,8 @@ def test_a_figure_no_single_call_describes_is_drawn_afresh(tmp_path, monkeypatch
     fig, ax = plt.subplots()
     frame = pd.DataFrame({"group": ["a", "b"], "change": [1, 2]})
     plots.grouped_bars(frame, "group", "change", "Drawn into given axes", "X", ax=ax)
-    assert plots._figure_key(fig, "Source: x") is None
-    assert plots._figure_key(labelled_figure(), "Source: x") is None  # not drawn by a helper at all
+    assert key_of(fig, "Source: x") is None
+    assert key_of(labelled_figure(), "Source: x") is None  # not drawn by a helper at all
     plots.save_figure(fig, tmp_path, "nb", "given-axes", "Source: x")
     assert cached(cache) == []
 
@@ -464,3 +468,30 @@ def test_figure_cache_off_keeps_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSIS_OUTPUTS", str(tmp_path / "outputs"))
     plots.save_figure(bars(), tmp_path, "nb", "bars", "Source: x")
     assert not (tmp_path / "outputs").exists()
+
+
+def test_a_call_drawn_before_builds_no_figure_unless_it_must(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
+    first = bars()
+    title = plots.figure_title(first)
+    png = plots.save_figure(first, tmp_path / "a", "nb", "bars", "Source: x")["png"]
+    kept = bars()
+    assert isinstance(kept, plots.KeptFigure) and plots.figure_title(kept) == title
+    again = plots.save_figure(kept, tmp_path / "b", "nb", "bars", "Source: x")["png"]
+    assert kept._figure is None and digest(again) == digest(png)  # copied, nothing built
+    plots.close(kept)
+    # another source line was never drawn with this figure: it is built and drawn, and the same as afresh
+    other = plots.save_figure(bars(), tmp_path / "c", "nb", "bars", "Source: y")["png"]
+    monkeypatch.setenv("ANALYSIS_FIGURES", "off")
+    fresh = plots.save_figure(bars(), tmp_path / "d", "nb", "bars", "Source: y")["png"]
+    assert digest(other) == digest(fresh) != digest(png)
+
+
+def test_a_kept_figure_is_a_figure_to_whoever_looks_at_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
+    plots.save_figure(bars(), tmp_path, "nb", "bars", "Source: x")
+    kept = bars()
+    assert isinstance(kept, plots.KeptFigure)
+    assert [t.get_text() for t in kept.axes[0].get_yticklabels()] == ["ICT manufacturing", "ICT services"]
+    assert isinstance(kept.figure(), matplotlib.figure.Figure)
+    plots.close(kept)

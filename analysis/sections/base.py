@@ -105,20 +105,15 @@ class Chapter:
     def figure(self, fig, name: str, source, data: pd.DataFrame | None = None, caption: str | None = None) -> None:
         """Save the figure (PNG + the plotted data as CSV) and show it with its caption: what it shows
         (the caption given, else the figure's title), n where it plots survey answers, and the source."""
-        import matplotlib.pyplot as plt
-
         paths = plots.save_figure(fig, self.output_dir, self.notebook, name, source, data)
-        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
-        title = suptitle or next((ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
-                                  if ax.get_title(loc="left") or ax.get_title()), "Figure")
-        text = " ".join((caption or title).split())  # titles are wrapped for the plot, not for the caption
+        text = " ".join((caption or plots.figure_title(fig)).split())  # titles are wrapped for the plot, not for the caption
         n = data["n"].dropna() if data is not None and "n" in data.columns else pd.Series(dtype=float)
         if len(n) and not re.search(r"\bn\b", text):
             lo, hi = int(n.min()), int(n.max())
             text += f" (n = {lo} firms)" if lo == hi else f" (n = {lo}–{hi} firms per share)"
         src = plots._caption(source) if not isinstance(source, str) or not source.startswith("Source") else source
         show_figure(paths["png"], f"{text.rstrip('.')}. {' '.join(src.split())}.")
-        plt.close(fig)
+        plots.close(fig)
 
     def save(self) -> Path:
         return self.findings.save()
