@@ -495,3 +495,22 @@ def test_a_kept_figure_is_a_figure_to_whoever_looks_at_it(tmp_path, monkeypatch)
     assert [t.get_text() for t in kept.axes[0].get_yticklabels()] == ["ICT manufacturing", "ICT services"]
     assert isinstance(kept.figure(), matplotlib.figure.Figure)
     plots.close(kept)
+
+
+def test_the_figure_cache_is_pruned_longest_unused_first(tmp_path, monkeypatch):
+    import os
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    for value in (1, 2, 3):
+        plots.save_figure(bars(value), tmp_path / str(value), "nb", "bars", "Source: x")
+    pngs = cached(cache)
+    for age, path in enumerate(sorted(pngs), start=1):
+        os.utime(path, (1_000_000 * age, 1_000_000 * age))
+    plots.save_figure(bars(1), tmp_path / "again", "nb", "bars", "Source: x")  # a use makes it the newest
+    used = max(pngs, key=lambda p: p.stat().st_mtime)
+    size = sum(p.stat().st_size for p in pngs)
+    assert plots.prune_figure_cache(cache, limit=size - 1) >= 1
+    assert used.exists() and len(cached(cache)) < 3
+    left = len(cached(cache))
+    assert plots.prune_figure_cache(cache, limit=0) == left and cached(cache) == []
