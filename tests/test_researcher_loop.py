@@ -1,0 +1,104 @@
+"""The researcher's loop: a notebook run by hand never passes for the pipeline's result.
+
+A pair is reused only while its files are as it published them (their sizes and sha256
+in the cache record); a notebook refuses a parameter it does not take, in the pipeline
+and in a plain papermill run. The tests marked ``notebooks`` run papermill for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis import pipeline
+from analysis.pipeline.cache import output_notebook
+from analysis.pipeline.publish import publish
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+from pipeline_project import make_project  # noqa: E402
+
+ARTEFACTS = ["figures/probe--trend.png", "findings/probe.json", "tables/probe--values.csv"]
+
+
+def _published(tmp_path: Path) -> tuple[Path, pipeline.Pair]:
+    """One pair published as a worker publishes it: staged artefacts, then the notebook with its record."""
+    outputs = tmp_path / "outputs"
+    staging = outputs / pipeline.STAGING / "alpha" / "probe"
+    for i, rel in enumerate(ARTEFACTS):
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staging / rel).write_bytes(f"artefact {i} of alpha\n".encode() * 50)
+    notebook = pipeline.Notebook("probe", tmp_path / "probe.ipynb", "region", "Probe", 1,
+                                 {"region": "alpha", "output_dir": ""}, "src")
+    pair = pipeline.Pair(notebook, "alpha", {"region": "alpha"}, key="k" * 64)
+    nb = {"cells": [], "metadata": {"analysis": {"cache": {"key": pair.key, "status": "ok", "artefacts": ARTEFACTS}}},
+          "nbformat": 4, "nbformat_minor": 5}
+    publish(staging, outputs / "alpha", "probe", nb, list(ARTEFACTS))
+    return outputs, pair
+
+
+def test_publishing_records_size_and_sha256_of_each_artefact(tmp_path):
+    outputs, pair = _published(tmp_path)
+    record = pipeline.stored_cache(output_notebook(outputs, pair))
+    assert sorted(record["digests"]) == sorted(ARTEFACTS)
+    for rel, digest in record["digests"].items():
+        data = (outputs / "alpha" / rel).read_bytes()
+        assert digest == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert pipeline.is_fresh(outputs, pair)
+
+
+@pytest.mark.parametrize("change", ["same size", "other size", "extra own file", "touched only", "copied tree"])
+def test_a_file_changed_on_disk_since_publishing_makes_the_pair_stale(tmp_path, change):
+    outputs, pair = _published(tmp_path)
+    table = outputs / "alpha" / "tables" / "probe--values.csv"
+    later = output_notebook(outputs, pair).stat().st_mtime_ns + 1_000_000_000
+    if change == "same size":  # what a rerun by hand with other parameters does to a table
+        text = table.read_text()
+        table.write_text(text.replace("alpha", "gamma"))
+        os.utime(table, ns=(later, later))
+    elif change == "other size":
+        table.write_text("region,value\ngamma,1\n")
+    elif change == "extra own file":  # a figure another run of this notebook made
+        (outputs / "alpha" / "figures" / "probe--other.png").write_bytes(b"png")
+    elif change == "touched only":  # same bytes, newer mtime: hashed, and still fresh
+        os.utime(table, ns=(later, later))
+    else:  # cp -r: every mtime new, every byte the same
+        shutil.copytree(outputs, tmp_path / "copy")
+        outputs = tmp_path / "copy"
+    assert pipeline.is_fresh(outputs, pair) is (change in ("touched only", "copied tree"))
+
+
+def test_a_record_without_digests_is_not_reused(tmp_path):
+    outputs, pair = _published(tmp_path)
+    path = output_notebook(outputs, pair)
+    nb = json.loads(path.read_text())
+    del nb["metadata"]["analysis"]["cache"]["digests"]  # written before the records had them
+    path.write_text(json.dumps(nb))
+    assert not pipeline.is_fresh(outputs, pair)
+
+
+@pytest.mark.notebooks
+def test_a_cross_region_folder_rewritten_by_hand_is_run_again(tmp_path, monkeypatch):
+    """The case of the issue: comparison run by hand for two regions into outputs/cross-region/."""
+    import papermill
+
+    project = make_project(tmp_path, regions=("alpha", "beta"))
+    outputs = Path(project.outputs_dir)
+    pipeline.run(project, jobs=2, progress=False)
+    totals = outputs / "cross-region" / "tables" / "summary--totals.csv"
+    published = totals.read_bytes()
+    monkeypatch.setenv("ANALYSIS_OUTPUTS", str(outputs))
+    papermill.execute_notebook(str(project.notebooks_dir / "summary.ipynb"), str(tmp_path / "by-hand.ipynb"),
+                               parameters={"regions": ["alpha"], "output_dir": str(outputs / "cross-region")},
+                               kernel_name="python3", progress_bar=False, cwd=str(project.notebooks_dir))
+    assert totals.read_bytes() != published  # one region's rows now
+
+    again = pipeline.run(project, jobs=2, progress=False)
+    assert {(r["notebook"], r["status"]) for r in again.results} == {("probe", "reused"), ("summary", "ran")}
+    assert totals.read_bytes() == published
