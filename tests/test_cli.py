@@ -109,3 +109,21 @@ def test_setup_kernel_is_idempotent():
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("kernel 'tech-towns' already installed")
     assert (kernel_json.read_bytes(), kernel_json.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "--region", "norway"], ["'norway' is a reference area", "not a case region",
+                                     "the region notebooks run for horten, kongsberg, raufoss, halden"]),
+    (["run", "--region", "gamvik"], ["'gamvik' is a short example", "short-cases notebook",
+                                     "the region notebooks run for horten"]),
+    (["run", "--notebook", "comparison", "-p", "colour=red"], ["unknown parameter 'colour'", "(comparison)",
+                                                               "take only region or regions and output_dir"]),
+    (["run", "-p", "output_dir=elsewhere"], ["'output_dir' is set by the pipeline", "ANALYSIS_OUTPUTS"]),
+])
+def test_run_says_what_it_refuses_and_what_it_would_take(argv, says, capsys, tmp_path):
+    assert cli.main([*argv, "--outputs-dir", str(tmp_path / "outputs")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    for text in says:
+        assert text in err
+    assert not (tmp_path / "outputs").exists()
