@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,3 +105,94 @@ def test_a_cross_region_folder_rewritten_by_hand_is_run_again(tmp_path, monkeypa
     again = pipeline.run(project, jobs=2, progress=False)
     assert {(r["notebook"], r["status"]) for r in again.results} == {("probe", "reused"), ("summary", "ran")}
     assert totals.read_bytes() == published
+
+
+# --------------------------------------------------------------------------- parameters the notebook does not take
+
+PARAMETERS_CELL = '# Parameters: papermill injects the values of a run after this cell.\nregions = []\noutput_dir = ""\n'
+
+
+@pytest.mark.parametrize("injected, refused", [
+    ('# Parameters\nregions = ["horten"]\noutput_dir = "x"\n', None),
+    ('# Parameters\nPAPERMILL_INPUT_PATH = "in.ipynb"\nregions = []\n', None),  # papermill --inject-paths
+    ('# Parameters\nregion = "horten"\n', "unknown parameter 'region' (did you mean 'regions'?); "
+                                         "this notebook takes: regions, output_dir"),
+    ('# Parameters\nregions = []\ncolour = "red"\n', "unknown parameter 'colour'; this notebook takes: regions, output_dir"),
+])
+def test_a_notebook_refuses_an_injected_parameter_it_does_not_take(injected, refused):
+    from analysis.errors import InputError
+    from analysis.sections.base import check_parameters
+
+    history = ["", PARAMETERS_CELL, injected, "from analysis.sections import base\nbase.check_parameters()"]
+    if refused is None:
+        check_parameters(history)
+    else:
+        with pytest.raises(InputError) as info:
+            check_parameters(history)
+        assert str(info.value) == refused
+
+
+def test_a_notebook_run_by_hand_has_nothing_to_check():
+    from analysis.sections.base import check_parameters
+
+    check_parameters(["", PARAMETERS_CELL, "region = 'horten'  # typed by hand, not injected", "x = 1"])
+    check_parameters([])  # outside a kernel: no history
+
+
+@pytest.mark.parametrize("given, regions", [
+    (["horten", "halden"], ["horten", "halden"]),
+    ('["horten","halden"]', ["horten", "halden"]),  # papermill -p regions '["horten","halden"]' passes text
+    ("['horten', 'halden']", ["horten", "halden"]),
+    ("horten, halden", ["horten", "halden"]),
+    ("horten", ["horten"]),
+])
+def test_the_regions_parameter_may_come_as_text(given, regions):
+    from analysis.sections.base import study_regions
+
+    assert study_regions(given) == regions
+
+
+@pytest.mark.parametrize("given", ["[1, 2]", 3, "[horten"])
+def test_regions_that_are_not_a_list_of_ids_are_refused(given):
+    from analysis.errors import InputError
+    from analysis.sections.base import study_regions
+
+    with pytest.raises(InputError, match="regions must be a list of region ids"):
+        study_regions(given)
+
+
+def test_every_notebook_checks_its_parameters_first_and_writes_apart_by_default():
+    """The first code cell after the parameters refuses unknown parameters; the parameters cell says where
+    a run by hand writes (output_dir = "" means outputs/interactive/...)."""
+    for nb in pipeline.discover_notebooks().values():
+        cells = [c for c in json.loads(nb.path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+        params, first = ("".join(c["source"]) for c in cells[:2])
+        assert nb.parameters["output_dir"] == "", nb.name
+        assert "outputs/interactive/" in params, nb.name
+        assert "base.check_parameters()" in first.splitlines()[2], nb.name
+        assert all(not c["outputs"] and c["execution_count"] is None for c in cells), nb.name
+
+
+def test_the_pipeline_reads_the_parameters_papermill_infers():
+    """The planner's own reading of the parameters cells (json + ast: importing papermill takes seconds) agrees
+    with papermill's inspect_notebook for every notebook."""
+    import papermill
+
+    for nb in pipeline.discover_notebooks().values():
+        assert set(papermill.inspect_notebook(str(nb.path))) == set(nb.parameters), nb.name
+
+
+@pytest.mark.notebooks
+def test_plain_papermill_with_a_region_on_a_cross_region_notebook_fails_at_its_first_code_cell(tmp_path):
+    env = {**os.environ, "ANALYSIS_OUTPUTS": str(tmp_path / "outputs"),
+           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    out = tmp_path / "comparison.ipynb"
+    done = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "comparison.ipynb"), str(out),
+                           "-p", "region", "horten", "-k", "python3"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "unknown parameter 'region' (did you mean 'regions'?); this notebook takes: regions, output_dir" in done.stderr
+    cells = [c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"]
+    failed = [i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c["outputs"])]
+    assert failed == [2]  # parameters, injected parameters, then the first code cell
+    assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("*.png"))
