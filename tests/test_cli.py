@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,41 @@ def test_run_says_what_it_refuses_and_what_it_would_take(argv, says, capsys, tmp
     for text in says:
         assert text in err
     assert not (tmp_path / "outputs").exists()
+
+
+def _help_texts() -> dict[str, str]:
+    texts = {}
+    for argv in (["--help"], *([name, "--help"] for name in COMMANDS)):
+        done = subprocess.run([sys.executable, "-m", "analysis", *argv], capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, (argv, done.stderr)
+        texts[" ".join(argv)] = done.stdout
+    return texts
+
+
+def test_help_texts_have_no_restructuredtext_markup():
+    for argv, text in _help_texts().items():
+        for markup in ("``", ":mod:", ":func:", ":class:", ":data:", "~analysis."):
+            assert markup not in text, (argv, markup)
+
+
+def test_version_is_the_installed_distributions():
+    from importlib import metadata
+
+    dist = metadata.packages_distributions()["analysis"][0]
+    done = subprocess.run([sys.executable, "-m", "analysis", "--version"], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0 and done.stdout == f"python -m analysis ({dist} {metadata.version(dist)})\n"
+
+
+@pytest.mark.parametrize("argv", [["list"], ["where", "employment"], ["where", "employment", "horten", "g3", "2005"],
+                                  ["--help"]])
+def test_a_reader_that_goes_away_gets_no_traceback(argv):
+    """`python -m analysis list | head -3`: the pipe closes before (or while) the command writes."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as in a terminal's pipe
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert err == "", err
