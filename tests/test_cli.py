@@ -166,3 +166,19 @@ def test_a_reader_that_goes_away_gets_no_traceback(argv):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1
     assert err == "", err
+
+
+def test_list_says_which_regions_get_which_notebooks(capsys):
+    from analysis.data.regions import all_regions, case_regions, short_examples
+
+    assert cli.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    case, short = [r.region_id for r in case_regions()], [r.region_id for r in short_examples()]
+    assert lines[1] == f"  {len(case)} case regions get the region notebooks (run --region R): {', '.join(case)}"
+    assert lines[2].startswith(f"  {len(short)} short examples are shown together in the cross-region short-cases")
+    assert lines[2].endswith(", ".join(short))
+    assert lines[3].startswith(f"  {len(all_regions()) - len(case) - len(short)} reference areas")
+    assert "get no notebooks of their own" in lines[3]
+    rows = {line.split()[0]: line.split()[1] for line in lines[6:] if line.startswith("  ") and len(line.split()) > 2
+            and line.split()[0] in {r.region_id for r in all_regions()}}
+    assert rows["norway"] == "reference" and rows["gamvik"] == "short-example" and rows["horten"] == "case"
