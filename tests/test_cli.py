@@ -182,3 +182,19 @@ def test_list_says_which_regions_get_which_notebooks(capsys):
     rows = {line.split()[0]: line.split()[1] for line in lines[6:] if line.startswith("  ") and len(line.split()) > 2
             and line.split()[0] in {r.region_id for r in all_regions()}}
     assert rows["norway"] == "reference" and rows["gamvik"] == "short-example" and rows["horten"] == "case"
+
+
+def test_check_data_without_the_source_documents_says_the_line_check_was_not_run(capsys, monkeypatch, tmp_path):
+    from analysis.data.documents import DOCUMENTS
+
+    monkeypatch.setenv("ANALYSIS_SEEDS", str(tmp_path / "no-seeds"))
+    assert cli.main(["check-data"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("the line check was not run: 5 of the 5 source documents are not in ") and err.count("\n") == 1
+    assert all(d.file in err for d in DOCUMENTS) and "README.md" in err
+
+    readme = (PROJ_ROOT / "README.md").read_bytes()
+    assert cli.main(["check-data", "--write-readme"]) == 2  # a summary saying "0 of 0" would replace the real one
+    assert "--write-readme needs the line check" in capsys.readouterr().err
+    assert (PROJ_ROOT / "README.md").read_bytes() == readme
+

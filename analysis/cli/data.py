@@ -29,9 +29,17 @@ def _where_arguments(p: argparse.ArgumentParser) -> None:
 
 @command("check-data", "validate data/ and check every cited value on its source lines")
 def check_data_command(args: argparse.Namespace) -> int:
+    from analysis.config import seeds_dir
     from analysis.data import validate_package
+    from analysis.data.documents import DOCUMENTS, missing
     from analysis.datacheck import data_report, summary_markdown, write_readme_summary
 
+    absent = missing(seeds_dir())
+    why = (f"{len(absent)} of the {len(DOCUMENTS)} source documents are not in {seeds_dir()} "
+           f"({', '.join(d.file for d in absent)}); README.md, Sources, says where they come from "
+           "(ANALYSIS_SEEDS names another folder)")
+    if absent and args.write_readme:
+        raise InputError(f"--write-readme needs the line check, and {why}; README.md is left as it is")
     errors = validate_package()
     if errors:
         for e in errors[:50]:
@@ -45,6 +53,9 @@ def check_data_command(args: argparse.Namespace) -> int:
         print(json.dumps({k: v for k, v in rep.items() if k != "failures"}, indent=2))
     if args.write_readme:
         write_readme_summary(rep)
+    if absent:
+        print(f"the line check was not run: {why}", file=sys.stderr)
+        return 1
     return 1 if rep["failures"] or rep["reproduction"].get("mismatch") else 0
 
 
