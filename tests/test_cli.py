@@ -113,10 +113,9 @@ def test_setup_kernel_is_idempotent():
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["run", "--region", "norway"], ["'norway' is a reference area", "not a case region",
-                                     "the region notebooks run for horten, kongsberg, raufoss, halden"]),
-    (["run", "--region", "gamvik"], ["'gamvik' is a short example", "short-cases notebook",
-                                     "the region notebooks run for horten"]),
+    (["run", "--region", "norway"], ["'norway' is a reference area, not a case region (the region notebooks run "
+                                     "for case regions); valid regions: horten, kongsberg, raufoss, halden"]),
+    (["run", "--region", "gamvik"], ["'gamvik' is a short example", "short-cases notebook; valid regions: horten"]),
     (["run", "--notebook", "comparison", "-p", "colour=red"], ["unknown parameter 'colour'", "(comparison)",
                                                                "take only region or regions and output_dir"]),
     (["run", "-p", "output_dir=elsewhere"], ["'output_dir' is set by the pipeline", "ANALYSIS_OUTPUTS"]),

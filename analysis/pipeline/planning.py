@@ -81,7 +81,7 @@ class Project:
         found = {r.region_id: r.presentation for r in all_regions()}.get(region)
         if found == SHORT_EXAMPLE:
             return f"{region!r} is a short example of its source, shown in the cross-region short-cases notebook"
-        return f"{region!r} is a reference area (a benchmark the chapters compare with), not a case region" if found else ""
+        return f"{region!r} is a reference area, not a case region (the region notebooks run for case regions)" if found else ""
 
     def data_fingerprint(self, region_ids: list[str] | None) -> str:
         if self.fingerprint is not None:
@@ -151,10 +151,8 @@ def plan(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str]
     case = project.case_regions()
     unknown = [r for r in regions if r not in case]
     if unknown:
-        why = project.why_not_a_case(unknown[0])
-        if why:
-            raise InputError(f"{why}; the region notebooks run for {', '.join(case)}")
-        raise InputError(f"unknown region {unknown[0]!r}; valid regions: {', '.join(case) or '(none)'}")
+        why = project.why_not_a_case(unknown[0]) or f"unknown region {unknown[0]!r}"
+        raise InputError(f"{why}; valid regions: {', '.join(case) or '(none)'}")
     chosen = [available[n] for n in (notebooks or available)]
     chosen.sort(key=lambda nb: (nb.order, nb.name))
     for name in user_params:
