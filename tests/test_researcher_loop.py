@@ -196,3 +196,16 @@ def test_plain_papermill_with_a_region_on_a_cross_region_notebook_fails_at_its_f
     failed = [i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c["outputs"])]
     assert failed == [2]  # parameters, injected parameters, then the first code cell
     assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("*.png"))
+
+
+@pytest.mark.parametrize("region_id", ["interactive", "cross-region", "html", "verification"])
+def test_a_region_may_not_take_the_name_of_a_folder_of_outputs(region_id, tmp_path):
+    """A region called `interactive` would put the pipeline's results where notebooks run by hand write."""
+    from analysis.data.newregion import OUTPUT_FOLDERS, add_region
+    from analysis.errors import RegistryError
+    from analysis.sections.base import INTERACTIVE
+
+    assert {pipeline.CROSS_REGION, INTERACTIVE} <= set(OUTPUT_FOLDERS)
+    with pytest.raises(RegistryError, match=f"'{region_id}' is the name of a folder of outputs/"):
+        add_region(region_id, "A name", ["3901"], data_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
