@@ -197,3 +197,13 @@ def test_check_data_without_the_source_documents_says_the_line_check_was_not_run
     assert "--write-readme needs the line check" in capsys.readouterr().err
     assert (PROJ_ROOT / "README.md").read_bytes() == readme
 
+
+
+def test_the_readme_names_each_documents_text_file():
+    from analysis.data.documents import DOCUMENTS
+
+    text = (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
+    sources = text[text.index("## Sources"):text.index("<!-- documents:end -->")]
+    assert "../shared/seeds/" in sources and "ANALYSIS_SEEDS" in sources
+    for d in DOCUMENTS:
+        assert f"| `{d.doc_id}` | {d.title} | `{d.file}` |" in sources
