@@ -62,3 +62,34 @@ def test_every_section_reference_has_its_label():
     for name, text in texts.items():
         for ref in re.findall(r"@(sec-[a-z0-9-]+)", text):
             assert ref in labels, f"{name}: @{ref} has no label"
+
+
+def test_new_region_as_the_readme_says_leaves_the_book_config_and_the_readme_current(tmp_path):
+    """In a copy of the repository: `new-region …`, then this file's and the README's checks pass without
+    `book --write-config` or `check-data --write-readme`."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from analysis import config
+
+    copy = tmp_path / "repo"
+    for rel in ("analysis", "data", "notebooks", "book", "tests"):
+        shutil.copytree(PROJ_ROOT / rel, copy / rel, ignore=shutil.ignore_patterns(
+            "__pycache__", ".validated", "templates", "external", "chapters"))
+    for rel in ("_quarto.yml", "README.md", "index.qmd", "pyproject.toml"):
+        shutil.copy2(PROJ_ROOT / rel, copy / rel)
+    env = {**os.environ, "PYTHONPATH": str(copy), "ANALYSIS_SEEDS": str(config.seeds_dir())}
+    env.pop("ANALYSIS_DATA", None)
+    added = subprocess.run([sys.executable, "-m", "analysis", "new-region", "horten-today", "--name", "Horten today",
+                            "--municipality", "3901"], cwd=copy, env=env, capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert added.returncode == 0, added.stderr
+    assert "added its chapters to the book" in added.stdout
+    checks = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_book.py",
+                             "tests/test_data.py::test_the_readme_data_summary_is_generated_from_the_data",
+                             "-k", "not new_region_as_the_readme"],
+                            cwd=copy, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert checks.returncode == 0, checks.stdout[-3000:]
+    assert "Horten today" in (copy / "_quarto.yml").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,100 @@ def test_setup_kernel_is_idempotent():
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("kernel 'tech-towns' already installed")
     assert (kernel_json.read_bytes(), kernel_json.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "--region", "norway"], ["'norway' is a reference area, not a case region (the region notebooks run "
+                                     "for case regions); valid regions: horten, kongsberg, raufoss, halden"]),
+    (["run", "--region", "gamvik"], ["'gamvik' is a short example", "short-cases notebook; valid regions: horten"]),
+    (["run", "--notebook", "comparison", "-p", "colour=red"], ["unknown parameter 'colour'", "(comparison)",
+                                                               "take only region or regions and output_dir"]),
+    (["run", "-p", "output_dir=elsewhere"], ["'output_dir' is set by the pipeline", "ANALYSIS_OUTPUTS"]),
+])
+def test_run_says_what_it_refuses_and_what_it_would_take(argv, says, capsys, tmp_path):
+    assert cli.main([*argv, "--outputs-dir", str(tmp_path / "outputs")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    for text in says:
+        assert text in err
+    assert not (tmp_path / "outputs").exists()
+
+
+def _help_texts() -> dict[str, str]:
+    texts = {}
+    for argv in (["--help"], *([name, "--help"] for name in COMMANDS)):
+        done = subprocess.run([sys.executable, "-m", "analysis", *argv], capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, (argv, done.stderr)
+        texts[" ".join(argv)] = done.stdout
+    return texts
+
+
+def test_help_texts_have_no_restructuredtext_markup():
+    for argv, text in _help_texts().items():
+        for markup in ("``", ":mod:", ":func:", ":class:", ":data:", "~analysis."):
+            assert markup not in text, (argv, markup)
+
+
+def test_version_is_the_installed_distributions():
+    from importlib import metadata
+
+    dist = metadata.packages_distributions()["analysis"][0]
+    done = subprocess.run([sys.executable, "-m", "analysis", "--version"], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0 and done.stdout == f"python -m analysis ({dist} {metadata.version(dist)})\n"
+
+
+@pytest.mark.parametrize("argv", [["list"], ["where", "employment"], ["where", "employment", "horten", "g3", "2005"],
+                                  ["--help"]])
+def test_a_reader_that_goes_away_gets_no_traceback(argv):
+    """`python -m analysis list | head -3`: the pipe closes before (or while) the command writes."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as in a terminal's pipe
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert err == "", err
+
+
+def test_list_says_which_regions_get_which_notebooks(capsys):
+    from analysis.data.regions import all_regions, case_regions, short_examples
+
+    assert cli.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    case, short = [r.region_id for r in case_regions()], [r.region_id for r in short_examples()]
+    assert lines[1] == f"  {len(case)} case regions get the region notebooks (run --region R): {', '.join(case)}"
+    assert lines[2].startswith(f"  {len(short)} short examples are shown together in the cross-region short-cases")
+    assert lines[2].endswith(", ".join(short))
+    assert lines[3].startswith(f"  {len(all_regions()) - len(case) - len(short)} reference areas")
+    assert "get no notebooks of their own" in lines[3]
+    rows = {line.split()[0]: line.split()[1] for line in lines[6:] if line.startswith("  ") and len(line.split()) > 2
+            and line.split()[0] in {r.region_id for r in all_regions()}}
+    assert rows["norway"] == "reference" and rows["gamvik"] == "short-example" and rows["horten"] == "case"
+
+
+def test_check_data_without_the_source_documents_says_the_line_check_was_not_run(capsys, monkeypatch, tmp_path):
+    from analysis.data.documents import DOCUMENTS
+
+    monkeypatch.setenv("ANALYSIS_SEEDS", str(tmp_path / "no-seeds"))
+    assert cli.main(["check-data"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("the line check was not run: 5 of the 5 source documents are not in ") and err.count("\n") == 1
+    assert all(d.file in err for d in DOCUMENTS) and "README.md" in err
+
+    readme = (PROJ_ROOT / "README.md").read_bytes()
+    assert cli.main(["check-data", "--write-readme"]) == 2  # a summary saying "0 of 0" would replace the real one
+    assert "--write-readme needs the line check" in capsys.readouterr().err
+    assert (PROJ_ROOT / "README.md").read_bytes() == readme
+
+
+
+def test_the_readme_names_each_documents_text_file():
+    from analysis.data.documents import DOCUMENTS
+
+    text = (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
+    sources = text[text.index("## Sources"):text.index("<!-- documents:end -->")]
+    assert "../shared/seeds/" in sources and "ANALYSIS_SEEDS" in sources
+    for d in DOCUMENTS:
+        assert f"| `{d.doc_id}` | {d.title} | `{d.file}` |" in sources

@@ -439,13 +439,14 @@ def test_cli_list_shows_regions_and_notebooks():
                           check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    # every registered region, once, with its case flag and name
+    # every registered region, once, with its role and name
     from analysis.data.regions import all_regions
 
+    roles = {"case-study": "case", "short-example": "short-example", "reference": "reference"}
     for r in all_regions():
         row = [line for line in lines if line.split()[:1] == [r.region_id]]
         assert len(row) == 1, r.region_id
-        assert row[0].split()[1] == ("yes" if r.case else "-") and row[0].endswith(r.name)
+        assert row[0].split()[1] == roles[r.presentation] and row[0].endswith(r.name)
     # the notebooks of that folder, in their metadata order, with their scope
     listed = [line.split()[1:3] for line in lines[lines.index("Notebooks") + 1:]]
     assert listed == [["probe", "region"], ["summary", "cross-region"]]

@@ -32,6 +32,9 @@ def check_data_command(args: argparse.Namespace) -> int:
     from analysis.data import validate_package
     from analysis.datacheck import data_report, summary_markdown, write_readme_summary
 
+    why = _documents_missing()
+    if why and args.write_readme:
+        raise InputError(f"--write-readme needs the line check, and {why}; README.md is left as it is")
     errors = validate_package()
     if errors:
         for e in errors[:50]:
@@ -45,7 +48,23 @@ def check_data_command(args: argparse.Namespace) -> int:
         print(json.dumps({k: v for k, v in rep.items() if k != "failures"}, indent=2))
     if args.write_readme:
         write_readme_summary(rep)
+    if why:
+        print(f"the line check was not run: {why}", file=sys.stderr)
+        return 1
     return 1 if rep["failures"] or rep["reproduction"].get("mismatch") else 0
+
+
+def _documents_missing() -> str:
+    """Why the source-line check cannot run ('' when every source document is there)."""
+    from analysis.config import seeds_dir
+    from analysis.data.documents import DOCUMENTS, missing
+
+    absent = missing(seeds_dir())
+    if not absent:
+        return ""
+    return (f"{len(absent)} of the {len(DOCUMENTS)} source documents are not in {seeds_dir()} "
+            f"({', '.join(d.file for d in absent)}); README.md, Sources, says where they come from "
+            "(ANALYSIS_SEEDS names another folder)")
 
 
 @check_data_command.arguments
@@ -62,6 +81,18 @@ def new_region_command(args: argparse.Namespace) -> int:
                        kind=args.kind)
     print(f"added {added.region_id} ({', '.join(added.numbers)}; municipality numbers of {added.vintage}) "
           f"to {added.registry}")
+    if args.data_dir is None:  # the registry the book and the README's data summary follow
+        from analysis import book
+        from analysis.datacheck import data_report, write_readme_summary
+
+        print(f"added its chapters to the book: {book.write_config()}")
+        why = _documents_missing()
+        if why:
+            print(f"README.md's data summary is not updated: {why}; then run python -m analysis check-data "
+                  "--write-readme")
+        else:
+            write_readme_summary(data_report())
+            print("updated the data summary in README.md")
     print(f"empty data templates and how to fill them: {added.templates}/README.md")
     print(f"next: python -m analysis run --region {added.region_id} && python -m analysis report"
           f"   (register data: python -m analysis fetch-ssb --region {added.region_id})")

@@ -43,18 +43,28 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
 @command("list", "regions, notebooks, and which sections have data")
 def list_command(args: argparse.Namespace) -> int:
-    from analysis.data.regions import SECTIONS, all_regions
+    from analysis.data.regions import CASE_STUDY, SECTIONS, SHORT_EXAMPLE, all_regions
     from analysis.pipeline import discover_notebooks
 
     folder = args.notebooks_dir or config.notebooks_dir()
     notebooks = discover_notebooks(folder) if Path(folder).is_dir() else {}
     regions = all_regions()
-    print("Regions (case regions get the region notebooks)")
+    roles = {CASE_STUDY: "case", SHORT_EXAMPLE: "short-example"}
+    by_role = {role: [r.region_id for r in regions if roles.get(r.presentation, "reference") == role]
+               for role in ("case", "short-example", "reference")}
+    print("Regions")
+    print(f"  {len(by_role['case'])} case regions get the region notebooks (run --region R): "
+          f"{', '.join(by_role['case']) or '(none)'}")
+    print(f"  {len(by_role['short-example'])} short examples are shown together in the cross-region short-cases "
+          f"notebook: {', '.join(by_role['short-example']) or '(none)'}")
+    print(f"  {len(by_role['reference'])} reference areas (Norway, counties, groups of towns) are what the chapters "
+          "compare with; they get no notebooks of their own")
+    print()
     short = [s.replace("_", "-") for s in SECTIONS]
-    print(f"  {'region':<22}{'case':<6}" + "".join(f"{s:<21}" for s in short) + "name")
+    print(f"  {'region':<22}{'role':<15}" + "".join(f"{s:<21}" for s in short) + "name")
     for r in regions:
         marks = "".join(f"{'yes' if r.sections.get(s) else '-':<21}" for s in SECTIONS)
-        print(f"  {r.region_id:<22}{'yes' if r.case else '-':<6}{marks}{r.name}")
+        print(f"  {r.region_id:<22}{roles.get(r.presentation, 'reference'):<15}{marks}{r.name}")
     print("\nNotebooks")
     if not notebooks:
         print(f"  (none in {folder})")

@@ -9,6 +9,7 @@ of the repository (:func:`analysis.config.seeds_dir`). The tables in ``README.md
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ SHORT_NAMES: dict[str, str] = {d.doc_id: d.short for d in DOCUMENTS}
 
 
 def markdown_table() -> str:
-    """The README's table of the documents (id, document)."""
-    rows = ["| id | document |", "|---|---|"] + [f"| `{d.doc_id}` | {d.title} |" for d in DOCUMENTS]
+    """The README's table of the documents (id, document, the name its text file must have)."""
+    rows = ["| id | document | text file |", "|---|---|---|"] + [
+        f"| `{d.doc_id}` | {d.title} | `{d.file}` |" for d in DOCUMENTS]
     return "\n".join(rows) + "\n"
+
+
+def missing(folder: Path) -> list[Document]:
+    """The documents whose text file is not in ``folder`` (the seeds folder, :func:`analysis.config.seeds_dir`)."""
+    return [d for d in DOCUMENTS if not (Path(folder) / d.file).is_file()]

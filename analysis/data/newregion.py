@@ -29,6 +29,9 @@ from analysis.files import atomic_dir, atomic_write_text
 from analysis.names import check_slug
 
 TEMPLATES = "templates"
+# Folders of outputs/ that are not a region's: a region of that id would mix its results with theirs (cross-region
+# results, notebooks run by hand, the HTML reports, what verify found)
+OUTPUT_FOLDERS = ("cross-region", "interactive", "html", "verification")
 # which rows make a section's has_* flag true (tests/test_data.py::test_registry_flags_match_data)
 SECTION_DATA = {
     "history": "history_events",
@@ -159,6 +162,9 @@ def add_region(region_id: str, name: str, numbers: list[str], data_dir: Path | N
         check_slug(region_id)
     except AnalysisError as exc:
         raise RegistryError(str(exc)) from None
+    if region_id in OUTPUT_FOLDERS:
+        raise RegistryError(f"{region_id!r} is the name of a folder of outputs/ that is not a region's "
+                            f"({', '.join(OUTPUT_FOLDERS)}); choose another id")
     name = (name or "").strip()
     if not name or "\n" in name:
         raise RegistryError("--name must be a non-empty display name on one line")

@@ -18,6 +18,8 @@ from analysis.pipeline.notebooks import CROSS_REGION, Notebook, discover_noteboo
 
 # papermill parameters the pipeline sets itself; user -p values may not override them
 RESERVED = ("region", "regions", "output_dir")
+_HOW_INSTEAD = {"region": "choose regions with --region", "regions": "choose regions with --region",
+                "output_dir": "each pair writes to outputs/<region>/ (ANALYSIS_OUTPUTS moves outputs/)"}
 
 
 def parse_parameter(text: str) -> tuple[str, object]:
@@ -31,6 +33,18 @@ def parse_parameter(text: str) -> tuple[str, object]:
     except (ValueError, SyntaxError):
         value = raw
     return name, value
+
+
+def _parameters_taken(chosen: list[Notebook]) -> str:
+    """What -p can set for these notebooks, from their parameters cells, in one line."""
+    own: dict[tuple[str, ...], list[str]] = {}
+    for nb in chosen:
+        own.setdefault(tuple(p for p in nb.parameters if p not in RESERVED), []).append(nb.name)
+    taken = [f"{', '.join(names)} ({', '.join(nbs)})" for names, nbs in own.items() if names]
+    if not taken:
+        return (f"the chosen notebooks ({', '.join(nb.name for nb in chosen)}) take only region or regions and "
+                "output_dir, which the pipeline sets")
+    return f"the chosen notebooks take: {'; '.join(taken)}; region or regions and output_dir are set by the pipeline"
 
 
 @dataclass
@@ -67,7 +81,7 @@ class Project:
         found = {r.region_id: r.presentation for r in all_regions()}.get(region)
         if found == SHORT_EXAMPLE:
             return f"{region!r} is a short example of its source, shown in the cross-region short-cases notebook"
-        return f"{region!r} is a reference area, not a case" if found else ""
+        return f"{region!r} is a reference area, not a case region (the region notebooks run for case regions)" if found else ""
 
     def data_fingerprint(self, region_ids: list[str] | None) -> str:
         if self.fingerprint is not None:
@@ -125,7 +139,7 @@ def plan(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str]
     user_params = dict(parse_parameter(p) for p in parameters)
     reserved = [p for p in user_params if p in RESERVED]
     if reserved:
-        raise InputError(f"parameter {reserved[0]!r} is set by the pipeline; choose regions with --region")
+        raise InputError(f"parameter {reserved[0]!r} is set by the pipeline; {_HOW_INSTEAD[reserved[0]]}")
     if not Path(project.notebooks_dir).is_dir():
         raise InputError(f"notebook folder {project.notebooks_dir} does not exist")
     available = discover_notebooks(project.notebooks_dir)
@@ -137,14 +151,13 @@ def plan(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str]
     case = project.case_regions()
     unknown = [r for r in regions if r not in case]
     if unknown:
-        why = project.why_not_a_case(unknown[0])
-        raise InputError(f"{why or f'unknown region {unknown[0]!r}'}; valid regions: {', '.join(case) or '(none)'}")
+        why = project.why_not_a_case(unknown[0]) or f"unknown region {unknown[0]!r}"
+        raise InputError(f"{why}; valid regions: {', '.join(case) or '(none)'}")
     chosen = [available[n] for n in (notebooks or available)]
     chosen.sort(key=lambda nb: (nb.order, nb.name))
     for name in user_params:
         if not any(name in nb.parameters for nb in chosen):
-            raise InputError(f"unknown parameter {name!r}; the chosen notebooks take: "
-                             f"{', '.join(sorted({p for nb in chosen for p in nb.parameters} - set(RESERVED)))}")
+            raise InputError(f"unknown parameter {name!r}; {_parameters_taken(chosen)}")
     errors = project.validate_data()
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from analysis.files import atomic_write_text
-from analysis.pipeline.cache import pending_marker, stored_cache
+from analysis.pipeline.cache import digests, own_artefacts, pending_marker, stored_cache
 
 STAGING = ".staging"
 
@@ -62,23 +62,18 @@ def staged_artefacts(staging: Path, notebook_file: str) -> list[str]:
     return out
 
 
-def _own_artefacts(final: Path, name: str) -> set[str]:
-    """Files in ``final`` that belong to notebook ``name`` by the naming contract."""
-    own = set()
-    for sub in ("figures", "tables"):
-        own |= {f"{sub}/{p.name}" for p in (final / sub).glob(f"{name}--*") if p.is_file()}
-    if (final / "findings" / f"{name}.json").is_file():
-        own.add(f"findings/{name}.json")
-    return own
-
-
 def publish(staging: Path, final: Path, name: str, nb: dict, artefacts: list[str]) -> None:
     """Move a pair's staged artefacts, then its notebook, into ``final`` (each with os.replace).
 
     A pending marker exists while files move: if the run dies in between, the pair is
-    not reused. Files of an earlier run of this notebook that this run did not make
-    are removed once the notebook is in place.
+    not reused. The notebook's cache record (``metadata.analysis.cache``) gets each
+    artefact's size and sha256 (``digests``), so a later run notices a file changed on
+    disk. Files of an earlier run of this notebook that this run did not make are
+    removed once the notebook is in place.
     """
+    record = nb.get("metadata", {}).get("analysis", {}).get("cache")
+    if isinstance(record, dict):
+        record["digests"] = digests(staging, artefacts)
     final.mkdir(parents=True, exist_ok=True)
     marker = pending_marker(final / f"{name}.ipynb")
     marker.touch()
@@ -87,7 +82,7 @@ def publish(staging: Path, final: Path, name: str, nb: dict, artefacts: list[str
         (final / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, final / rel)
     atomic_write_text(final / f"{name}.ipynb", json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-    stale = (_own_artefacts(final, name) | set(old.get("artefacts", []))) - set(artefacts)
+    stale = (own_artefacts(final, name) | set(old.get("artefacts", []))) - set(artefacts)
     for rel in stale:
         with contextlib.suppress(OSError):
             (final / rel).unlink()

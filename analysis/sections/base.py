@@ -12,6 +12,8 @@ whole chapter, :meth:`Chapter.no_material` says so once and names what would fil
 
 from __future__ import annotations
 
+import ast
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from analysis import plots
 from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
 from analysis.data.regions import Region, case_regions, get_region
+from analysis.errors import InputError
 from analysis.reproduce import DataIndex
 from analysis.sections.display import (  # noqa: F401 - re-exported for the sections
     Labels, as_printed, citation, fold, number, say, show_figure, show_table,
@@ -207,6 +210,66 @@ def _datasets(data):
 
 
 INTERACTIVE = "interactive"  # outputs/interactive/: where a notebook run by hand writes, apart from the pipeline's
+# The first line of the cell papermill injects right after the parameters cell (its translators' comment)
+INJECTED_HEADER = "# Parameters"
+
+
+def _assigned_names(source: str) -> list[str] | None:
+    """The names a cell assigns at its top level, in order; None when it is not Python."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _kernel_history() -> list[str]:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return list(shell.history_manager.input_hist_raw) if shell is not None else []
+
+
+def check_parameters(history: list[str] | None = None) -> None:
+    """Refuse a parameter the notebook does not take, naming the ones it does (papermill only warns).
+
+    ``history``: the source of every cell run so far, oldest first (default: this kernel's
+    input history). Papermill runs the cell it injects right after the parameters cell,
+    so the cell before the injected one names the parameters the notebook takes. A run
+    without injected parameters (JupyterLab, ``jupyter nbconvert --execute``) has nothing
+    to check. Papermill's own ``PAPERMILL_*`` names (``--inject-paths``) are allowed.
+    """
+    history = _kernel_history() if history is None else history
+    injected = [i for i, src in enumerate(history) if i and src.strip().splitlines()[:1] == [INJECTED_HEADER]]
+    if not injected:
+        return
+    declared = _assigned_names(history[injected[-1] - 1])
+    given = _assigned_names(history[injected[-1]]) or []
+    if declared is None:
+        return  # the cell before is not a parameters cell: this history is not a papermill run's
+    unknown = [n for n in given if n not in declared and not n.startswith("PAPERMILL_")]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], declared, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"unknown parameter {unknown[0]!r}{hint}; this notebook takes: {', '.join(declared)}")
+
+
+def study_regions(regions) -> list[str]:
+    """The ``regions`` parameter as a list of ids: papermill's ``-p regions '["horten","halden"]'`` passes text."""
+    value = regions
+    if isinstance(regions, str):
+        text = regions.strip()
+        try:
+            value = ast.literal_eval(text) if text.startswith(("[", "(")) else [r.strip() for r in text.split(",")]
+        except (ValueError, SyntaxError):
+            value = None
+    if not isinstance(value, list | tuple) or not all(isinstance(r, str) and r for r in value):
+        raise InputError(f"regions must be a list of region ids, e.g. [\"horten\", \"halden\"], not {regions!r}")
+    return list(value)
 
 
 def open_case(region: str, output_dir: str | Path = "", notebook: str = "notebook", data=None) -> Case:
@@ -223,7 +286,7 @@ def open_case(region: str, output_dir: str | Path = "", notebook: str = "noteboo
 def open_study(regions: list[str] | None = None, output_dir: str | Path = "", notebook: str = "comparison",
                data=None) -> Study:
     valid = [r.region_id for r in case_regions()]
-    regions = list(regions) if regions else valid
+    regions = study_regions(regions) if regions else valid
     for r in regions:
         get_region(r)
     out = Path(output_dir) if output_dir else outputs_dir() / INTERACTIVE / "cross-region"
