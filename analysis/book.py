@@ -64,7 +64,7 @@ def book_config() -> dict:
         "book": {
             "title": "Technology towns and regions of Norway",
             "subtitle": "Reproducible case studies of history, production systems, innovation sources and barriers",
-            "author": "The tech-towns case-study project",
+            "author": "Contributors to the Norwegian technology towns case studies",
             "date": "2026",
             "chapters": ["index.qmd", "book/sources-and-methods.qmd", *parts],
             "appendices": ["book/verification.qmd", "book/errata.qmd", "book/explorer.qmd",
