@@ -560,7 +560,10 @@ def test_ctrl_c_stops_a_run_at_once_and_keeps_the_previous_outputs(tmp_path):
         time.sleep(0.1)
     time.sleep(2)  # the kernel is inside the notebook's long cell now
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)  # the pair would take two minutes
+    try:
+        out, err = proc.communicate(timeout=60)  # the pair would take two minutes
+    finally:
+        proc.kill()
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
     assert _tree(outputs) == before  # nothing published, nothing half-written, staging removed
     time.sleep(2)  # a stock kernel notices its parent is gone within a second
@@ -581,7 +584,10 @@ def test_the_cli_prints_interrupted_and_exits_130(tmp_path):
         time.sleep(0.1)
     time.sleep(2)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
     assert (proc.returncode, err) == (130, "interrupted\n")
 
 
