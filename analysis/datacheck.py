@@ -29,15 +29,27 @@ from analysis.data.provenance import line_checks
 from analysis.data.sources import check_dataset, seeds_available
 from analysis.errors import NotComputable
 from analysis.files import atomic_write_text
+from analysis.progress import Progress
 from analysis.reproduce import REASONS, REF_RE, RULE_LABELS, STATUSES, DataIndex, evaluate_test, lookup, reproduce_all
 
 
-def data_report(datasets: dict[str, pd.DataFrame] | None = None) -> dict:
+def data_report(datasets: dict[str, pd.DataFrame] | None = None, progress: Progress | None = None) -> dict:
     """Counts for the README: datasets, rows, cited values, line-check and reproduction results
-    (by status, by the rule that decided each status, and by the reason a value cannot be computed)."""
+    (by status, by the rule that decided each status, and by the reason a value cannot be computed).
+
+    ``progress``: told when each of the three steps (load, line checks, recomputing) has finished.
+    """
+    progress = progress or Progress(mode=None)
+    progress.started("loading the datasets")
     datasets = datasets or D.load_all()
+    progress.finished(f"loaded {len(datasets)} datasets")
+    progress.started("checking cited values on their source lines")
     checks = line_checks(datasets) if seeds_available() else []
+    progress.finished(f"checked {len(checks)} cited values on their source lines" if checks
+                      else "source documents not found: line checks skipped")
+    progress.started("recomputing the printed derived numbers")
     results = reproduce_all(datasets)
+    progress.finished(f"recomputed {len(results)} printed derived numbers")
     rules: dict[str, Counter] = {}
     for r in results:
         rules.setdefault(r.status, Counter())[r.reason if r.status == "not-computable" else r.rule] += 1

@@ -16,6 +16,7 @@ is a bug and keeps its traceback.
     │   └── SourceError              a cited document or line range does not exist
     ├── RunError                     a run cannot start (another run holds the outputs)
     │   └── MissingOutputs (FileNotFoundError)   executed notebooks a report or the book needs
+    ├── WriteError (OSError)         a file cannot be written (full disk, read-only, a link); nothing was half-written
     ├── ExternalError                a service or tool outside the project failed or is absent
     │   ├── SSBError                 the Statistics Norway fetch failed; nothing was written
     │   └── QuartoMissing            Quarto >= 1.5 is not on PATH
@@ -76,6 +77,17 @@ class RunError(AnalysisError):
 
 class MissingOutputs(RunError, FileNotFoundError):
     """The executed notebooks a report or the book is made from are missing: run first."""
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class WriteError(AnalysisError, OSError):
+    """A file or folder cannot be written: a full disk, a read-only folder, no permission, or a
+    symbolic link where the project writes a folder. Whatever was there before is left as it was.
+
+    An OSError too, so code that treats a failed write as best effort (a cache file) still does.
+    """
 
 
 # --------------------------------------------------------------------------- outside the project

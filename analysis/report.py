@@ -25,8 +25,9 @@ import pandas as pd
 from analysis import config
 from analysis.data.regions import all_regions
 from analysis.errors import MissingOutputs
-from analysis.files import atomic_write_text
+from analysis.files import atomic_write_text, writable_folder
 from analysis.pipeline.notebooks import CROSS_REGION, discover_notebooks
+from analysis.progress import Progress
 
 STYLE = """
 body{max-width:72rem;margin:0 auto;padding:0 1rem}
@@ -196,12 +197,14 @@ def _write_report(paths: list[Path], title: str, region: str, outputs_dir: Path,
             "region": region, "notebooks": [p.stem for p in paths], "has_error": _has_error(nb), "chapters": chapters}
 
 
-def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None, explorer: bool = True) -> list[dict]:
+def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None, explorer: bool = True,
+                  progress: bool | str | None = None) -> list[dict]:
     """Write ``outputs/html/<region>.html``, ``outputs/html/<notebook>.html``, ``explorer.html`` and ``index.html``.
 
     Returns one entry per report (title, file, notebooks, has_error, chapter summaries). Raises
     :class:`MissingOutputs` when there are no executed notebooks at all. ``explorer=False`` leaves
-    the explorer page out (it reads every dataset and its source lines).
+    the explorer page out (it reads every dataset and its source lines). ``progress``: a page per
+    step on stderr (:class:`analysis.progress.Progress`; None: nothing).
     """
     from analysis.explorer import write_explorer
 
@@ -219,10 +222,19 @@ def build_reports(outputs_dir: Path | None = None, html_dir: Path | None = None,
         jobs.append(([p], title, CROSS_REGION, p.stem))
     if not jobs:
         raise MissingOutputs(f"no executed notebooks under {outputs_dir}: run `python -m analysis run` first")
-    has_explorer = explorer and write_explorer(html_dir / "explorer.html") is not None
-    before = _listed(html_dir)
-    entries = [_write_report(*job[:3], outputs_dir, html_dir, job[3], has_explorer) for job in jobs]
-    atomic_write_text(html_dir / "index.html", index_html(entries, has_explorer))
+    # before the slow part: a read-only outputs/, or a link planted at outputs/html, fails in one line now
+    writable_folder(html_dir, outputs_dir if html_dir.is_relative_to(outputs_dir) else None)
+    with Progress(len(jobs) + 1 + bool(explorer), mode=progress, unit="page") as bar:
+        has_explorer = explorer and write_explorer(html_dir / "explorer.html") is not None
+        if explorer:
+            bar.finished("explorer.html")
+        before = _listed(html_dir)
+        entries = []
+        for job in jobs:
+            entries.append(_write_report(*job[:3], outputs_dir, html_dir, job[3], has_explorer))
+            bar.finished(f"{job[3]}.html")
+        atomic_write_text(html_dir / "index.html", index_html(entries, has_explorer))
+        bar.finished("index.html")
     atomic_write_text(html_dir / "reports.json", json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     for stale in before - {e["file"] for e in entries}:  # a report of an earlier run whose notebooks are gone
         (html_dir / stale).unlink(missing_ok=True)

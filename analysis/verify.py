@@ -20,17 +20,19 @@ reviewer reads.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from analysis import config
-from analysis.files import atomic_write_text
+from analysis.files import atomic_write_text, real_folder, writable_folder
 from analysis.findings import compare_findings
 from analysis.data.sources import numbers_in, parse_lines
 from analysis.errors import SourceError
 from analysis.pipeline import CROSS_REGION, Project, environment, run, write_environment
+from analysis.pipeline.limits import CELL_TIMEOUT
 from analysis.reproduce import REASONS, RULE_LABELS
 
 
@@ -193,11 +195,21 @@ def _shown(row: dict):
 
 
 def verify(regions: list[str] | None = None, update: bool = False, jobs: int | None = None,
-           report_dir: Path | None = None, reference_dir: Path | None = None, keep: bool = False) -> int:
-    """Rerun fresh in a temporary folder, then :func:`check` that run; 0 only when everything agrees."""
-    run_dir = Path(tempfile.mkdtemp(prefix="analysis-verify-"))
+           report_dir: Path | None = None, reference_dir: Path | None = None, keep: bool = False,
+           timeout: float | None = CELL_TIMEOUT) -> int:
+    """Rerun fresh in a temporary folder, then :func:`check` that run; 0 only when everything agrees.
+
+    Where the report (and with ``update`` the reference) goes is checked first: a read-only
+    ``outputs/`` fails in one line before the run, not after it.
+    """
+    writable_folder(*_report_dir(report_dir))
+    if update:
+        writable_folder(Path(reference_dir) if reference_dir is not None else config.reference_dir())
+    # the pid in the name: a later run removes the folder of a verify that was killed
+    run_dir = Path(tempfile.mkdtemp(prefix=f"analysis-verify-{os.getpid()}-"))
     try:
-        report = run(Project(outputs_dir=run_dir), regions=regions or (), force=True, jobs=jobs, progress=False)
+        report = run(Project(outputs_dir=run_dir), regions=regions or (), force=True, jobs=jobs, progress=True,
+                     timeout=timeout)
         names = sorted({r["region"] for r in report.results} | ({CROSS_REGION} if not regions else set()))
         failures = [f"{r['notebook']} [{r['region']}]: {r['error']}" for r in report.failed]
         return check(run_dir, names, failures, update=update, report_dir=report_dir, reference_dir=reference_dir)
@@ -214,7 +226,7 @@ def check(run_dir: Path, regions: list[str], failures: list[str] = (), update: b
     reference from this run. ``errata``: {errata_id: row} (default: ``data/errata.csv``).
     Returns 0 only when no finding disagrees and nothing failed.
     """
-    report_dir = Path(report_dir) if report_dir is not None else config.outputs_dir() / "verification"
+    report_dir = real_folder(*_report_dir(report_dir))
     reference_dir = Path(reference_dir) if reference_dir is not None else config.reference_dir()
     failures = list(failures)
     reproduced = _findings(Path(run_dir), regions)
@@ -249,6 +261,13 @@ def check(run_dir: Path, regions: list[str], failures: list[str] = (), update: b
     print(f"{len(rows)} findings; {len(bad)} disagree; {len(failures)} notebooks failed; "
           f"report in {report_dir}/verification.md")
     return 0 if not bad and not failures else 1
+
+
+def _report_dir(report_dir: Path | None) -> tuple[Path, Path]:
+    """The report folder and the folder it must not leave through a link (outputs/, when it is the default)."""
+    if report_dir is not None:
+        return Path(report_dir), Path(report_dir)
+    return config.outputs_dir() / "verification", config.outputs_dir()
 
 
 def _fmt(v) -> str:

@@ -31,16 +31,22 @@ def _where_arguments(p: argparse.ArgumentParser) -> None:
 def check_data_command(args: argparse.Namespace) -> int:
     from analysis.data import validate_package
     from analysis.datacheck import data_report, summary_markdown, write_readme_summary
+    from analysis.progress import Progress
 
     why = _documents_missing()
     if why and args.write_readme:
         raise InputError(f"--write-readme needs the line check, and {why}; README.md is left as it is")
-    errors = validate_package()
-    if errors:
-        for e in errors[:50]:
-            print(e, file=sys.stderr)
-        return 1
-    rep = data_report()
+    # a few seconds, more when the schema validation is not cached: each step on stderr as it ends
+    with Progress(4, mode=True) as progress:
+        progress.started("validating data/ against data/datapackage.json")
+        errors = validate_package()
+        progress.finished("schema validation of data/", f"{len(errors)} errors" if errors else "passed")
+        if errors:
+            progress.close()
+            for e in errors[:50]:
+                print(e, file=sys.stderr)
+            return 1
+        rep = data_report(progress=progress)
     print(summary_markdown(rep))
     for f in rep["failures"]:
         print("FAIL", f)

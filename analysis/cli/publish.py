@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from analysis.cli.registry import command
+from analysis.cli.run import add_timeout_argument
 from analysis.errors import QuartoMissing
 
 
@@ -14,7 +15,7 @@ from analysis.errors import QuartoMissing
 def report_command(args: argparse.Namespace) -> int:
     from analysis.report import build_reports
 
-    entries = build_reports()
+    entries = build_reports(progress=True)  # on stderr: a bar on a terminal, a line per report otherwise
     bad = [e["file"] for e in entries if e["has_error"]]
     print(f"wrote {len(entries)} reports and outputs/html/index.html" + (f"; with errors: {', '.join(bad)}" if bad else ""))
     return 1 if bad else 0
@@ -53,7 +54,7 @@ def _book_arguments(p: argparse.ArgumentParser) -> None:
 def verify_command(args: argparse.Namespace) -> int:
     from analysis.verify import verify
 
-    return verify(regions=args.region, update=args.update, jobs=args.jobs,
+    return verify(regions=args.region, update=args.update, jobs=args.jobs, timeout=args.timeout,
                   report_dir=Path(args.report_dir) if args.report_dir else None)
 
 
@@ -63,3 +64,4 @@ def _verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--update", action="store_true", help="rewrite the recorded reference findings from this run")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: one per core)")
     p.add_argument("--report-dir", help="where verification.json/.md go (default: outputs/verification)")
+    add_timeout_argument(p)

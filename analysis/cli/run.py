@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from analysis import config
@@ -17,9 +16,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     project = Project(notebooks_dir=args.notebooks_dir or config.notebooks_dir(),
                       outputs_dir=args.outputs_dir or config.outputs_dir())
+    # progress on stderr: a bar on a terminal, a line per finished pair otherwise (analysis.progress)
     report = run(project, regions=args.region or (), notebooks=args.notebook or (), parameters=args.parameter or (),
                  jobs=args.jobs, force=args.force, scheduler=args.scheduler, fork=not args.stock_kernel,
-                 progress=sys.stderr.isatty(), timeout=args.timeout)
+                 progress=True, timeout=args.timeout)
     print(report.table())
     write_environment(Path(project.outputs_dir) / "environment.json")  # what produced these outputs
     return 1 if report.failed else 0
@@ -36,9 +36,17 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on Dask: tcp://host:port of an existing scheduler, or 'local' for a LocalCluster")
     p.add_argument("--stock-kernel", action="store_true", help="start a fresh ipykernel per notebook (no forked kernels)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds a cell may run (default: no limit)")
+    add_timeout_argument(p)
     p.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--outputs-dir", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+def add_timeout_argument(p: argparse.ArgumentParser) -> None:
+    """``--timeout``, shared by run and verify."""
+    from analysis.pipeline.limits import CELL_TIMEOUT
+
+    p.add_argument("--timeout", type=float, default=CELL_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds a cell may run before its notebook fails (default: {CELL_TIMEOUT})")
 
 
 @command("list", "regions, notebooks, and which sections have data")

@@ -43,11 +43,47 @@ def forget_descriptors() -> None:
 @functools.lru_cache(maxsize=4)
 def _read_descriptor(path: Path) -> dict:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        desc = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError(f"{path} is missing: the data package declaration is needed to load any dataset") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{path} is not valid JSON: {exc}") from exc
+    problem = _shape_problem(desc)
+    if problem:
+        raise DataError(f"{path} is not a data package declaration: {problem}")
+    return desc
+
+
+def _shape_problem(desc) -> str:
+    """What of the declaration's shape this module relies on is wrong ('' when nothing is).
+
+    Only the keys read here before Frictionless validates (names, paths, fields: the cache
+    key and the fingerprints need them on every run); Frictionless checks the rest
+    (:func:`validate_package`).
+    """
+    def kind(value) -> str:
+        return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+
+    if not isinstance(desc, dict):
+        return f"the top level must be an object, not {kind(desc)}"
+    resources = desc.get("resources")
+    if "resources" not in desc:
+        return "it has no 'resources' list"
+    if not isinstance(resources, list):
+        return f"'resources' must be a list of resources, not {kind(resources)}"
+    for i, res in enumerate(resources):
+        where = f"resource {i + 1}" + (f" ({res['name']!r})" if isinstance(res, dict) and isinstance(res.get("name"), str) else "")
+        if not isinstance(res, dict):
+            return f"{where} must be an object, not {kind(res)}"
+        for key in ("name", "path"):
+            if not isinstance(res.get(key), str) or not res[key]:
+                return f"{where} has no {key!r} (a non-empty string)"
+        fields = res.get("schema", {}).get("fields") if isinstance(res.get("schema"), dict) else None
+        if not isinstance(fields, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields):
+            return f"{where} has no 'schema' with a list of 'fields', each with a 'name'"
+    return ""
 
 
 def dataset_names(datapackage: Path | None = None) -> list[str]:
@@ -80,6 +116,16 @@ def _fingerprint(datapackage: Path) -> str:
     return h.hexdigest()
 
 
+def _not_utf8(path: Path, name: str) -> str:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return f"data/{name}: not UTF-8 text (line {line}: byte {data[exc.start]:#x}); save it as UTF-8"
+    return ""
+
+
 def _format_error(err: dict, base: Path) -> str:
     path = err.get("resource_path") or "?"
     where = [f"{Path(path).relative_to(base.parent) if Path(path).is_absolute() else 'data/' + path}"]
@@ -107,11 +153,18 @@ def validate_package(datapackage: Path | None = None) -> list[str]:
     stamp = datapackage.parent / ".validated"
     if stamp.exists() and stamp.read_text().strip() == key:
         return []
-    from frictionless import Package, system
+    # Frictionless reports a file in another encoding under each dataset whose foreign keys read it
+    not_utf8 = [msg for r in desc["resources"] if (msg := _not_utf8(datapackage.parent / r["path"], r["path"]))]
+    if not_utf8:
+        return not_utf8
+    from frictionless import FrictionlessException, Package, system
 
     errors: list[str] = []
     with system.use_context(trusted=True):
-        package = Package(str(datapackage))
+        try:
+            package = Package(str(datapackage))
+        except FrictionlessException as exc:  # a declaration of the right shape that Frictionless still refuses
+            return [f"{datapackage}: not a valid data package: {' '.join(exc.error.message.split())}"]
         for resource in package.resources:
             report = resource.validate()
             for task in report.tasks:

@@ -10,6 +10,7 @@ cases are compared with. The registry's ``case`` column must agree (true exactly
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from analysis.names import check_slug
 SECTIONS = ("history", "production_system", "innovation_sources", "innovation_barriers")
 CASE_STUDY, SHORT_EXAMPLE, REFERENCE = "case-study", "short-example", "reference"
 PRESENTATIONS = (CASE_STUDY, SHORT_EXAMPLE, REFERENCE)
+REQUIRED_COLUMNS = ("region_id", "name", "kind", "case", *(f"has_{s}" for s in SECTIONS))
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,29 @@ def _read(path: Path | None) -> list[Region]:
     path = Path(path) if path is not None else registry_path()
     if not path.exists():
         raise DataError(f"region registry {path} is missing")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path} is not UTF-8 text (line {line}: byte {exc.object[exc.start]:#x}); "
+                        "save it as UTF-8, as every file in data/ is") from None
+    except OSError as exc:
+        raise DataError(f"cannot read the region registry {path}: {exc.strerror or exc}") from None
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            case = row["case"].strip().lower() == "true"
-            out.append(Region(
-                region_id=row["region_id"], name=row["name"], kind=row["kind"], case=case,
-                sections={s: row[f"has_{s}"].strip().lower() == "true" for s in SECTIONS},
-                documents=tuple(x for x in row.get("documents", "").split(";") if x),
-                reference_areas=tuple(x for x in row.get("reference_areas", "").split(";") if x),
-                presentation=(row.get("presentation") or "").strip(),
-            ))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    for row in reader:
+        missing = [c for c in REQUIRED_COLUMNS if row.get(c) is None]
+        if missing:
+            raise DataError(f"{path}, line {reader.line_num}: no {missing[0]!r} column (or the row is short); "
+                            f"the registry needs {', '.join(REQUIRED_COLUMNS)}")
+        case = row["case"].strip().lower() == "true"
+        out.append(Region(
+            region_id=row["region_id"], name=row["name"], kind=row["kind"], case=case,
+            sections={s: row[f"has_{s}"].strip().lower() == "true" for s in SECTIONS},
+            documents=tuple(x for x in (row.get("documents") or "").split(";") if x),
+            reference_areas=tuple(x for x in (row.get("reference_areas") or "").split(";") if x),
+            presentation=(row.get("presentation") or "").strip(),
+        ))
     return out
 
 

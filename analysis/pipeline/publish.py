@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from analysis.files import atomic_write_text
+from analysis.files import atomic_write_text, real_folder, touch
 from analysis.pipeline.cache import digests, own_artefacts, pending_marker, stored_cache
 
 STAGING = ".staging"
@@ -74,12 +74,12 @@ def publish(staging: Path, final: Path, name: str, nb: dict, artefacts: list[str
     record = nb.get("metadata", {}).get("analysis", {}).get("cache")
     if isinstance(record, dict):
         record["digests"] = digests(staging, artefacts)
-    final.mkdir(parents=True, exist_ok=True)
+    real_folder(final, final.parent)  # never through a link planted in outputs/
     marker = pending_marker(final / f"{name}.ipynb")
-    marker.touch()
+    touch(marker)
     old = stored_cache(final / f"{name}.ipynb") or {}
     for rel in artefacts:
-        (final / rel).parent.mkdir(parents=True, exist_ok=True)
+        real_folder((final / rel).parent, final)
         os.replace(staging / rel, final / rel)
     atomic_write_text(final / f"{name}.ipynb", json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     stale = (own_artefacts(final, name) | set(old.get("artefacts", []))) - set(artefacts)
@@ -104,4 +104,5 @@ def merge_findings(region_dir: Path) -> None:
     if not parts and not target.exists():
         return
     if not target.exists() or target.read_text(encoding="utf-8") != text:
+        real_folder(region_dir, region_dir.parent)
         atomic_write_text(target, text)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterable
@@ -17,11 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.config import PROJ_ROOT
-from analysis.errors import InputError, RunError
+from analysis.errors import InputError, RunError, WriteError
+from analysis.files import open_regular, real_folder, remove_leftovers, remove_tree, touch, write_error
 from analysis.pipeline.cache import cache_key, inputs_fingerprint, is_fresh, output_dir, output_notebook, source_fingerprint, versions
+from analysis.pipeline.limits import CELL_TIMEOUT
 from analysis.pipeline.notebooks import CROSS_REGION
 from analysis.pipeline.planning import Pair, Project, plan
 from analysis.pipeline.publish import STAGING, merge_findings
+from analysis.pipeline.worker import STOPPED
+from analysis.progress import Progress
 
 
 @dataclass
@@ -58,8 +61,11 @@ class Report:
 def _run_lock(outputs_dir: Path):
     import fcntl
 
-    outputs_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(outputs_dir / ".run.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        outputs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(outputs_dir, exc) from None
+    fd = open_regular(outputs_dir / ".run.lock")  # a read-only outputs/ fails here, before any work
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -77,16 +83,31 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def check_options(jobs: int | None, timeout: float | None, scheduler: str | None) -> None:
+    """Refuse a malformed --jobs, --timeout or --scheduler before anything else (even when nothing would run)."""
+    if jobs is not None and jobs < 1:
+        raise InputError(f"--jobs must be at least 1, not {jobs}")
+    if timeout is not None and not (timeout > 0 and timeout != float("inf")):
+        raise InputError(f"--timeout must be a positive number of seconds, not {timeout:g}")
+    if scheduler is not None:
+        from analysis.pipeline.executors import check_scheduler
+
+        check_scheduler(scheduler)
+
+
 def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] = (), parameters: Iterable[str] = (),
         jobs: int | None = None, force: bool = False, scheduler: str | None = None, fork: bool = True,
-        progress: bool = True, timeout: float | None = None) -> Report:
-    """Validate, then run every pair that is not fresh; see :mod:`analysis.pipeline`."""
+        progress: bool | str | None = True, timeout: float | None = CELL_TIMEOUT) -> Report:
+    """Validate, then run every pair that is not fresh; see :mod:`analysis.pipeline`.
+
+    ``timeout``: seconds a cell may run (None: no limit). ``progress``: see
+    :class:`analysis.progress.Progress` (True: a bar on a terminal, a line per pair otherwise).
+    """
     t0 = time.perf_counter()
+    check_options(jobs, timeout, scheduler)
     the_plan = plan(project, regions, notebooks, parameters)
     outputs = Path(project.outputs_dir).resolve()
     jobs = default_jobs() if jobs is None else jobs
-    if jobs < 1:
-        raise InputError(f"--jobs must be at least 1, not {jobs}")
     key_versions, source_fp = versions(), source_fingerprint(project.source_dir)
     region_fp: dict[str, str] = {}
     case = project.case_regions()
@@ -95,26 +116,48 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
             region_fp[pair.region] = project.data_fingerprint([pair.region, *case.get(pair.region, ())])
         pair.key = cache_key(pair, region_fp[pair.region], source_fp, key_versions)
     results: list[dict] = []
-    with _run_lock(outputs), _Engine(project, outputs, jobs, scheduler, fork) as engine:
-        shutil.rmtree(outputs / STAGING, ignore_errors=True)  # left by a killed run
-        engine.run(the_plan.region_pairs, force, results, progress, timeout)
-        for region in dict.fromkeys(p.region for p in the_plan.region_pairs):
-            merge_findings(output_dir(outputs, region))
-        if the_plan.cross_pairs:
-            data_all = project.data_fingerprint(None)
-            for pair in the_plan.cross_pairs:
-                pair.key = cache_key(pair, data_all, source_fp, key_versions,
-                                     inputs_fingerprint(outputs, pair.parameters["regions"]))
-            engine.run(the_plan.cross_pairs, force, results, progress, timeout)
-            merge_findings(output_dir(outputs, CROSS_REGION))
-        shutil.rmtree(outputs / STAGING, ignore_errors=True)
-        kernel = engine.kernel
+    with _run_lock(outputs):
+        _remove_leftovers(outputs)
+        for region in dict.fromkeys(p.region for p in the_plan.region_pairs + the_plan.cross_pairs):
+            real_folder(output_dir(outputs, region), outputs, create=False)  # a planted link: refused before running
+        try:
+            with _Engine(project, outputs, jobs, scheduler, fork) as engine, Progress(mode=progress, unit="nb") as bar:
+                engine.run(the_plan.region_pairs, force, results, bar, timeout)
+                for region in dict.fromkeys(p.region for p in the_plan.region_pairs):
+                    merge_findings(output_dir(outputs, region))
+                if the_plan.cross_pairs:
+                    data_all = project.data_fingerprint(None)
+                    for pair in the_plan.cross_pairs:
+                        pair.key = cache_key(pair, data_all, source_fp, key_versions,
+                                             inputs_fingerprint(outputs, pair.parameters["regions"]))
+                    engine.run(the_plan.cross_pairs, force, results, bar, timeout)
+                    merge_findings(output_dir(outputs, CROSS_REGION))
+                kernel = engine.kernel
+        finally:
+            remove_tree(outputs / STAGING)  # after the engine: its workers are gone, interrupted or not
     return Report(results, round(time.perf_counter() - t0, 3), kernel)
 
 
+def _temporary_base() -> str:
+    # short path: unix socket names are limited to ~100 bytes
+    return "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+
+
+def _remove_leftovers(outputs: Path) -> None:
+    """What killed runs and writers left: staging folders, hidden temporary files, run folders in /tmp.
+
+    Under the run lock, so no other run is writing; a temporary file of a live writer
+    (a ``report`` writing at the same time) carries a running pid and is kept.
+    """
+    remove_tree(outputs / STAGING)
+    remove_leftovers(outputs)
+    for base in dict.fromkeys((_temporary_base(), tempfile.gettempdir())):
+        _remove_orphaned_run_dirs(base)
+
+
 def _remove_orphaned_run_dirs(base: str) -> None:
-    """Temporary folders of runs that were killed (their pid is gone)."""
-    for d in Path(base).glob("analysis-run-*-*"):
+    """Temporary folders of runs (and of verify) that were killed (their pid is gone)."""
+    for d in [*Path(base).glob("analysis-run-*-*"), *Path(base).glob("analysis-verify-*-*")]:
         try:
             pid = int(d.name.split("-")[2])
             os.kill(pid, 0)
@@ -136,9 +179,14 @@ class _Engine:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None and self.tmp is not None:
+            with contextlib.suppress(OSError):
+                touch(self.tmp / STOPPED)  # a pair whose kernel dies from here on is not published as failed
         if self.executor is not None:
-            self.executor.close()
+            # interrupted or failed: stop the workers (and so their kernels) now instead of waiting for their pairs;
+            # a pair killed while publishing left its pending marker and is run again next time
+            self.executor.close(now=exc_type is not None)
         if self.template is not None:
             self.template.stop()
         if self.tmp is not None:
@@ -148,16 +196,15 @@ class _Engine:
         from analysis.pipeline import kernels
         from analysis.pipeline.executors import DaskExecutor, LocalExecutor
 
-        # short path: unix socket names are limited to ~100 bytes
-        base = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
-        _remove_orphaned_run_dirs(base)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"analysis-run-{os.getpid()}-", dir=base))
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"analysis-run-{os.getpid()}-", dir=_temporary_base()))
         self.env = {
             "ANALYSIS_OUTPUTS": str(self.outputs),
             "ANALYSIS_IPC_DIR": str(self.tmp),
             "PYTHONPATH": os.pathsep.join(p for p in (str(PROJ_ROOT), os.environ.get("PYTHONPATH")) if p),
             **self.project.env,
         }
+        # the executor first: a scheduler that cannot be reached fails before the template has started
+        self.executor = DaskExecutor(self.scheduler, self.jobs) if self.scheduler else LocalExecutor(self.jobs)
         socket_path = self.tmp / "template.sock" if self.fork else None
         if self.fork:
             preload = kernels.notebook_imports(sorted(Path(self.project.notebooks_dir).glob("*.ipynb")))
@@ -165,12 +212,8 @@ class _Engine:
                                              preload=preload)
         kernels.write_kernelspec(self.tmp / "jupyter", socket_path)
         self.kernel = "fork" if self.fork else "stock"
-        if self.scheduler:
-            self.executor = DaskExecutor(self.scheduler, self.jobs)
-        else:
-            self.executor = LocalExecutor(self.jobs)
 
-    def run(self, pairs: list[Pair], force: bool, results: list[dict], progress: bool, timeout: float | None) -> None:
+    def run(self, pairs: list[Pair], force: bool, results: list[dict], progress: Progress, timeout: float | None) -> None:
         todo = []
         for pair in pairs:
             if not force and is_fresh(self.outputs, pair):
@@ -189,10 +232,10 @@ class _Engine:
             "cwd": str(Path(p.notebook.path).resolve().parent), "jupyter_dir": str(self.tmp / "jupyter"),
             "env": self.env, "timeout": timeout, "log_dir": str(self.tmp) if self.quiet else None,
         } for p in todo]
-        from tqdm import tqdm
-
-        with tqdm(total=len(tasks), disable=not progress, unit="nb", file=sys.stderr, leave=False) as bar:
-            for result in self.executor.map_unordered(tasks):
-                results.append(result)
-                bar.set_postfix_str(f"{result['notebook']}[{result['region']}] {result['status']}", refresh=False)
-                bar.update(1)
+        progress.add(len(tasks))
+        for result in self.executor.map_unordered(tasks):
+            results.append(result)
+            progress.finished(f"{result['notebook']} [{result['region']}]", result["status"], result["seconds"])
+            if result.get("write_error"):  # a full disk or a read-only folder: every pair after it would fail too
+                raise WriteError(f"{result['write_error']} (while running {result['notebook']} [{result['region']}]; "
+                                 "the run stopped, and that pair's previous outputs are kept)")

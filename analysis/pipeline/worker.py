@@ -10,8 +10,10 @@ each kernel still serves exactly one notebook.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -19,6 +21,9 @@ import time
 from pathlib import Path
 
 from analysis.config import KERNEL_NAME
+from analysis.errors import WriteError
+from analysis.files import WRITE_ERRNOS, real_folder, remove_tree, write_error
+from analysis.pipeline import limits
 from analysis.pipeline.cache import output_dir
 from analysis.pipeline.publish import STAGING, cell_seconds, neutralise, publish, staged_artefacts
 
@@ -66,6 +71,9 @@ def _use_kernelspec(task: dict) -> None:
     # First on JUPYTER_PATH: this run's spec shadows a registered `tech-towns`.
     os.environ["JUPYTER_PATH"] = str(jupyter_dir)
 
+
+# In the run's temporary folder once the run is stopping (Ctrl-C, an error): nothing is published after it.
+STOPPED = "stopped"
 
 # One kernel per worker started ahead of its next notebook (see _next_kernel).
 _READY: dict[tuple, object] = {}
@@ -130,9 +138,23 @@ def execute_pair(task: dict) -> dict:
     ``task``: notebook, input, region, parameters, key, outputs_dir, cwd, jupyter_dir,
     env, timeout, log_dir. Returns notebook, region, status ("ran" | "failed"), seconds
     (wall, kernel start included), cell_seconds (the notebook's own code cells), error
-    and output.
+    and output; and ``write_error`` when the pair's files could not be written (a full
+    disk, a read-only folder): then nothing of the pair was published and its previous
+    outputs are as they were.
     """
     t0 = time.perf_counter()
+    try:
+        return _execute_pair(task, t0)
+    except OSError as exc:  # staging, papermill or publishing could not write
+        message = str(write_error(Path(task["outputs_dir"]), exc))
+        remove_tree(Path(task["outputs_dir"]) / STAGING / task["region"] / task["notebook"], within=Path(task["outputs_dir"]))
+        return {"notebook": task["notebook"], "region": task["region"], "status": "failed",
+                "seconds": round(time.perf_counter() - t0, 3), "cell_seconds": 0.0,
+                "error": f"{message} (the previous outputs are kept)", "write_error": message,
+                "output": str(output_dir(Path(task["outputs_dir"]), task["region"]) / f"{task['notebook']}.ipynb")}
+
+
+def _execute_pair(task: dict, t0: float) -> dict:
     sys.modules.setdefault("rfc3987_syntax", None)
     os.environ.update(task["env"])
     _quiet_worker(task.get("log_dir"))
@@ -141,8 +163,9 @@ def execute_pair(task: dict) -> dict:
     outputs = Path(task["outputs_dir"])
     staging = outputs / STAGING / region / name
     final = output_dir(outputs, region)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    real_folder(staging, outputs, create=False)  # a link planted there: refused before removing anything through it
+    remove_tree(staging)
+    real_folder(staging, outputs)
     staged_nb = staging / f"{name}.ipynb"
     error = None
     km = None
@@ -154,11 +177,15 @@ def execute_pair(task: dict) -> dict:
             # relative to the kernel's working directory: the stored notebook names no machine's paths
             task["input"], str(staged_nb), parameters={**task["parameters"], "output_dir": os.path.relpath(staging, task["cwd"])},
             kernel_name=KERNEL_NAME, progress_bar=False, log_output=False, cwd=task["cwd"],
-            execution_timeout=task.get("timeout"), start_timeout=120, km=km,
+            execution_timeout=limits.kernel_timeout(task.get("timeout")), start_timeout=120, km=km,
             request_save_on_cell_execute=False,  # one write at the end, not two per cell
+            engine_name=limits.register_engine(),
         )
     except Exception as exc:  # noqa: BLE001 - any failure is recorded with the pair, the others go on
-        error = describe(exc)
+        reason = _cannot_write(exc, staged_nb)
+        if reason:
+            raise WriteError(reason) from exc
+        error = _timed_out(exc, task.get("timeout")) or describe(exc)
     finally:
         if km is not None:
             _stop_kernel(km)  # nbclient leaves a kernel it did not start running
@@ -183,11 +210,41 @@ def execute_pair(task: dict) -> dict:
     if error:
         record["error"] = error
     nb.setdefault("metadata", {}).setdefault("analysis", {})["cache"] = record
+    if (Path(task["jupyter_dir"]).parent / STOPPED).exists():  # interrupted: a killed kernel is not the notebook's error
+        shutil.rmtree(staging, ignore_errors=True)
+        return {"notebook": name, "region": region, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
+                "cell_seconds": 0.0, "error": "the run was interrupted", "output": str(final / f"{name}.ipynb")}
     publish(staging, final, name, nb, artefacts)
     shutil.rmtree(staging, ignore_errors=True)
     return {"notebook": name, "region": region, "status": "failed" if error else "ran",
             "seconds": round(time.perf_counter() - t0, 3), "cell_seconds": round(cells, 3), "error": error,
             "output": str(final / f"{name}.ipynb")}
+
+
+# A notebook's own error that says the disk is full or read-only: publishing its half-made
+# outputs over the previous ones would lose them.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def _cannot_write(exc: Exception, staged_nb: Path) -> str | None:
+    """One line, when ``exc`` means the pair's files cannot be written here (and not a notebook's bug)."""
+    if isinstance(exc, OSError):  # papermill could not write the executed notebook
+        return str(write_error(staged_nb, exc)) if exc.errno in WRITE_ERRNOS else None
+    ename, evalue = getattr(exc, "ename", None), str(getattr(exc, "evalue", "") or "")
+    if ename == "WriteError":  # analysis.files in the kernel: "cannot write <file>: <reason>"
+        return evalue
+    m = re.match(r"\[Errno (\d+)\]", evalue)  # a library's own write, as papermill reports an OSError
+    if ename in ("OSError", "IOError") and m and int(m.group(1)) in _DISK_ERRNOS:
+        return f"a cell could not write: {evalue}"
+    return None
+
+
+def _timed_out(exc: Exception, timeout: float | None) -> str | None:
+    from nbclient.exceptions import CellTimeoutError
+
+    if isinstance(exc, CellTimeoutError):
+        return f"a cell ran longer than the {limits.kernel_timeout(timeout)} s limit (--timeout to change it)"
+    return None
 
 
 def describe(exc: Exception) -> str:
