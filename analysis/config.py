@@ -60,13 +60,18 @@ def outputs_dir() -> Path:
     return _from_env("ANALYSIS_OUTPUTS", PROJ_ROOT / "outputs")
 
 
-def figure_cache() -> Path | None:
-    """Rendered figures by what they are drawn from (see :func:`analysis.plots.save_figure`); None when
-    ``ANALYSIS_FIGURES=off``, so that every figure is drawn afresh."""
+FIGURE_CACHE_BYTES = 200 * 2**20  # about 25 complete sets of the book's figures
+
+
+def figure_cache(outputs: Path | None = None) -> Path | None:
+    """Rendered figures by what they are drawn from (see :func:`analysis.plots.save_figure`), in
+    ``<outputs>/.cache/figures`` (``outputs``: default :func:`outputs_dir`); None when
+    ``ANALYSIS_FIGURES=off``, so that every figure is drawn afresh. A run keeps it under
+    :data:`FIGURE_CACHE_BYTES`."""
     value = os.environ.get("ANALYSIS_FIGURES")
     if value and value.lower() == "off":
         return None
-    return Path(value) if value else outputs_dir() / ".cache" / "figures"
+    return Path(value) if value else Path(outputs or outputs_dir()) / ".cache" / "figures"
 
 
 def seeds_dir() -> Path:

@@ -297,3 +297,21 @@ def remove_leftovers(folder: Path) -> list[Path]:
                 removed.append(Path(root) / name)
         dirs[:] = [d for d in dirs if not _LEFTOVER.match(d)]
     return removed
+
+
+def prune_least_used(folder: Path, limit: int, pattern: str = "*/*.png") -> int:
+    """Remove the files matching ``pattern`` in ``folder`` used longest ago (oldest modification time: a
+    cache touches what it reuses) until they take at most ``limit`` bytes; the number removed."""
+    files = []
+    for path in Path(folder).glob(pattern):
+        with contextlib.suppress(OSError):
+            st = path.lstat()
+            files.append((st.st_mtime, st.st_size, path))
+    total, removed = sum(size for _, size, _ in files), 0
+    for _, size, path in sorted(files):
+        if total <= limit:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            total, removed = total - size, removed + 1
+    return removed

@@ -502,33 +502,8 @@ def _from_cache(cache: Path | None, key: str | None) -> bytes | None:
     if not (data.startswith(PNG_START) and data.endswith(PNG_END)):
         return None
     with contextlib.suppress(OSError):
-        os.utime(path)  # last used now: prune_figure_cache removes the longest unused first
+        os.utime(path)  # last used now: the run prunes the longest unused first (files.prune_least_used)
     return data
-
-
-FIGURE_CACHE_BYTES = 200 * 2**20  # about 25 complete sets of this book's figures
-
-
-def prune_figure_cache(cache: Path | None = None, limit: int = FIGURE_CACHE_BYTES) -> int:
-    """Remove the kept figures used longest ago until the cache holds at most ``limit`` bytes; the number
-    of PNGs removed. Every change of the package's code gives every figure a new key, so without this the
-    figures of old versions would pile up."""
-    cache = config.figure_cache() if cache is None else cache
-    if cache is None or not cache.is_dir():
-        return 0
-    pngs = []
-    for path in cache.glob("*/*.png"):
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            pngs.append((st.st_mtime, st.st_size, path))
-    total, removed = sum(size for _, size, _ in pngs), 0
-    for _, size, path in sorted(pngs):
-        if total <= limit:
-            break
-        with contextlib.suppress(OSError):
-            path.unlink()
-            total, removed = total - size, removed + 1
-    return removed
 
 
 def _kept_title(cache: Path | None, recipe: str | None) -> str | None:

@@ -464,3 +464,18 @@ def test_project_needs_no_data_folder(tmp_path):
                       regions={"alpha": ()}, fingerprint=lambda ids: "fp", validate=list)
     plan = pipeline.plan(project)
     assert [p.label for p in plan.region_pairs + plan.cross_pairs] == ["probe[alpha]", "summary[cross-region]"]
+
+
+def test_a_run_that_ran_something_prunes_the_figure_cache(tmp_path, monkeypatch):
+    from analysis import config
+
+    project = make_project(tmp_path)
+    cache = tmp_path / "figure-cache"
+    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    (cache / "ab").mkdir(parents=True)
+    old = cache / "ab" / "old.png"
+    old.write_bytes(b"x" * 1000)
+    os.utime(old, (1_000_000, 1_000_000))  # used long ago
+    monkeypatch.setattr(config, "FIGURE_CACHE_BYTES", 10)
+    run(project, regions=["alpha"], notebooks=["probe"], jobs=1, progress=False)
+    assert not old.exists()

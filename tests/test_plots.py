@@ -500,6 +500,8 @@ def test_a_kept_figure_is_a_figure_to_whoever_looks_at_it(tmp_path, monkeypatch)
 def test_the_figure_cache_is_pruned_longest_unused_first(tmp_path, monkeypatch):
     import os
 
+    from analysis.files import prune_least_used
+
     cache = tmp_path / "cache"
     monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
     for value in (1, 2, 3):
@@ -510,7 +512,7 @@ def test_the_figure_cache_is_pruned_longest_unused_first(tmp_path, monkeypatch):
     plots.save_figure(bars(1), tmp_path / "again", "nb", "bars", "Source: x")  # a use makes it the newest
     used = max(pngs, key=lambda p: p.stat().st_mtime)
     size = sum(p.stat().st_size for p in pngs)
-    assert plots.prune_figure_cache(cache, limit=size - 1) >= 1
+    assert prune_least_used(cache, size - 1) >= 1
     assert used.exists() and len(cached(cache)) < 3
     left = len(cached(cache))
-    assert plots.prune_figure_cache(cache, limit=0) == left and cached(cache) == []
+    assert prune_least_used(cache, 0) == left and cached(cache) == []

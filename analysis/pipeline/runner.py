@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis import config
 from analysis.config import PROJ_ROOT
 from analysis.errors import InputError, RunError, WriteError
-from analysis.files import open_regular, real_folder, remove_leftovers, remove_tree, touch, write_error
+from analysis.files import open_regular, prune_least_used, real_folder, remove_leftovers, remove_tree, touch, write_error
 from analysis.pipeline.cache import cache_key, inputs_fingerprint, is_fresh, output_dir, output_notebook, source_fingerprint, versions
 from analysis.pipeline.limits import CELL_TIMEOUT
 from analysis.pipeline.notebooks import CROSS_REGION
@@ -133,6 +134,9 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
                     engine.run(the_plan.cross_pairs, force, results, bar, timeout)
                     merge_findings(output_dir(outputs, CROSS_REGION))
                 kernel = engine.kernel
+            figures = config.figure_cache(outputs)
+            if figures is not None and any(r["status"] == "ran" for r in results):
+                prune_least_used(figures, config.FIGURE_CACHE_BYTES)  # each code change keys every figure anew
         finally:
             remove_tree(outputs / STAGING)  # after the engine: its workers are gone, interrupted or not
     return Report(results, round(time.perf_counter() - t0, 3), kernel)
