@@ -12,7 +12,7 @@ function           environment variable    default
 ``notebooks_dir``  ``ANALYSIS_NOTEBOOKS``  ``<repository>/notebooks``
 ``outputs_dir``    ``ANALYSIS_OUTPUTS``    ``<repository>/outputs``
 ``seeds_dir``      ``ANALYSIS_SEEDS``      ``<repository>/../shared/seeds``
-``figure_cache``   ``ANALYSIS_FIGURES``    ``<outputs>/.cache/figures`` (``off``: none)
+``rendered``       ``ANALYSIS_RENDERED``   ``<outputs>/.cache`` (``off``: none)
 =================  ======================  =====================================
 """
 
@@ -60,18 +60,19 @@ def outputs_dir() -> Path:
     return _from_env("ANALYSIS_OUTPUTS", PROJ_ROOT / "outputs")
 
 
-FIGURE_CACHE_BYTES = 200 * 2**20  # about 25 complete sets of the book's figures
+RENDERED_BYTES = 200 * 2**20  # about 25 complete sets of the book's figures and tables
 
 
-def figure_cache(outputs: Path | None = None) -> Path | None:
-    """Rendered figures by what they are drawn from (see :func:`analysis.plots.save_figure`), in
-    ``<outputs>/.cache/figures`` (``outputs``: default :func:`outputs_dir`); None when
-    ``ANALYSIS_FIGURES=off``, so that every figure is drawn afresh. A run keeps it under
-    :data:`FIGURE_CACHE_BYTES`."""
-    value = os.environ.get("ANALYSIS_FIGURES")
+def rendered(kind: str, outputs: Path | None = None) -> Path | None:
+    """Figures (``kind="figures"``) and tables (``"tables"``) as drawn, kept by what they are drawn from
+    (:func:`analysis.plots.save_figure`, :func:`analysis.sections.display.table_html`), in
+    ``<outputs>/.cache/<kind>`` (``outputs``: default :func:`outputs_dir`); None when
+    ``ANALYSIS_RENDERED=off``, so that everything is drawn afresh. A run keeps the cache under
+    :data:`RENDERED_BYTES`."""
+    value = os.environ.get("ANALYSIS_RENDERED")
     if value and value.lower() == "off":
         return None
-    return Path(value) if value else Path(outputs or outputs_dir()) / ".cache" / "figures"
+    return (Path(value) if value else Path(outputs or outputs_dir()) / ".cache") / kind
 
 
 def seeds_dir() -> Path:

@@ -299,7 +299,7 @@ def remove_leftovers(folder: Path) -> list[Path]:
     return removed
 
 
-def prune_least_used(folder: Path, limit: int, pattern: str = "*/*.png") -> int:
+def prune_least_used(folder: Path, limit: int, pattern: str = "*") -> int:
     """Remove the files matching ``pattern`` in ``folder`` used longest ago (oldest modification time: a
     cache touches what it reuses) until they take at most ``limit`` bytes; the number removed."""
     files = []

@@ -34,10 +34,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import hashlib
 import itertools
 import json
-import os
 import re
 import textwrap
 from pathlib import Path
@@ -47,7 +45,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import config
+from analysis import config, kept
 from analysis.data.documents import SHORT_NAMES as DOC_SHORT_NAMES
 from analysis.errors import FigureError
 from analysis.files import atomic_path, atomic_write_bytes, atomic_write_text
@@ -323,10 +321,10 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     byte-identical across runs (no software tag in the metadata). Raises :class:`FigureError` if
     the figure lacks a title or axis labels.
 
-    A figure is drawn once: the PNG is kept in :func:`analysis.config.figure_cache` under a key of what
+    A figure is drawn once: the PNG is kept in :func:`analysis.config.rendered` under a key of what
     it is drawn from (:func:`_recipe_key` and the source line), and a figure with the same key is copied
     from there instead of laid out and painted again; a helper whose call was drawn before returns a
-    :class:`KeptFigure`, built only if it has to be drawn (``ANALYSIS_FIGURES=off`` draws every figure afresh).
+    :class:`KeptFigure`, built only if it has to be drawn (``ANALYSIS_RENDERED=off`` draws every figure afresh).
     """
     for value, what in ((notebook, "notebook"), (name, "name")):
         if not isinstance(value, str) or not FILE_PART.match(value):
@@ -337,7 +335,7 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     folder = Path(output_dir) / "figures"
     stem = f"{notebook}--{name}"
     paths = {"png": folder / f"{stem}.png"}
-    cache, recipe = config.figure_cache(), _recipe_of(fig)
+    cache, recipe = config.rendered("figures"), _recipe_of(fig)
     key = _png_key(recipe, caption)
     drawn = _from_cache(cache, key)
     if drawn is not None:
@@ -357,37 +355,9 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
 
 # ---------------------------------------------------------------- figures drawn once
 #
-# Laying out and painting a figure is most of a notebook's own time. A figure here is a pure function
-# of one call of a drawing helper (sections never draw themselves: tests/test_layers.py), its source
-# line, the package's code, the libraries that draw and the theme, so its PNG can be kept under a key
-# of exactly those and reused, as showyourwork keeps slow steps apart from what only restyles.
-
-class _Unkeyable(Exception):
-    """An argument a figure's key cannot be taken from (a function, an object of unknown kind)."""
-
-
-def _canonical(value):
-    """A complete, JSON-able description of a drawing helper's argument: frames by their columns, dtypes
-    (a category's order included), index and every value; :class:`_Unkeyable` for anything else."""
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
-        return [type(value).__name__, repr(value)]
-    if value is pd.NA or value is pd.NaT:
-        return ["missing", repr(value)]
-    if isinstance(value, pd.DataFrame):
-        return ["frame", [repr(c) for c in value.columns], [repr(d) for d in value.dtypes],
-                value.to_csv(lineterminator="\n")]
-    if isinstance(value, pd.Series):
-        return ["series", repr(value.name), repr(value.dtype), value.to_csv(lineterminator="\n")]
-    if isinstance(value, (list, tuple)):
-        return [type(value).__name__, [_canonical(v) for v in value]]
-    if isinstance(value, dict):
-        return ["dict", [[_canonical(k), _canonical(v)] for k, v in value.items()]]
-    if isinstance(value, (set, frozenset)):
-        return ["set", sorted(json.dumps(_canonical(v)) for v in value)]
-    raise _Unkeyable(type(value).__name__)
-
+# A figure here is a pure function of one call of a drawing helper (sections never draw themselves:
+# tests/test_layers.py), its source line, the theme, the package's code and the libraries that draw,
+# so its PNG is kept under a key of exactly those (analysis.kept) and reused.
 
 def _drawing(draw):
     """Mark a drawing helper: the figure it returns remembers the key of the call that drew it (its recipe),
@@ -397,9 +367,9 @@ def _drawing(draw):
     def drawn(*args, **kwargs):
         recipe = None
         if kwargs.get("ax") is None:
-            with contextlib.suppress(_Unkeyable):
-                recipe = _recipe_key(json.dumps([draw.__name__, _canonical(list(args)), _canonical(kwargs)]))
-        title = _kept_title(config.figure_cache(), recipe)
+            with contextlib.suppress(kept.Unkeyable):
+                recipe = _recipe_key(json.dumps([draw.__name__, kept.canonical(list(args)), kept.canonical(kwargs)]))
+        title = _kept_title(config.rendered("figures"), recipe)
         if title is not None:
             args, kwargs = copy.deepcopy((args, kwargs))  # the figure is built from what the key was taken of
             return KeptFigure(lambda: draw(*args, **kwargs), recipe, title)
@@ -449,32 +419,18 @@ def close(fig) -> None:
         plt.close(fig)
 
 
-@functools.lru_cache(maxsize=1)
 def _drawing_environment() -> str:
     """What draws, besides the recipe: the package's code, the drawing libraries' versions, the font file."""
-    from importlib.metadata import PackageNotFoundError, version
-
     from matplotlib.font_manager import FontProperties, findfont
 
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for p in sorted(package.rglob("*.py")):
-        h.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
-    for dist in ("matplotlib", "seaborn", "numpy", "pandas", "networkx", "pillow"):
-        try:
-            h.update(f"{dist}={version(dist)}".encode())
-        except PackageNotFoundError:
-            h.update(f"{dist}=absent".encode())
-    font = Path(findfont(FontProperties()))
-    h.update(font.name.encode() + font.read_bytes())
-    return h.hexdigest()
+    return kept.environment(("matplotlib", "seaborn", "numpy", "pandas", "networkx", "pillow"), findfont(FontProperties()))
 
 
 def _recipe_key(call: str) -> str:
     """The key of one helper call as it draws here: the call, the theme (every rcParam) and
     :func:`_drawing_environment`."""
     theme = repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))
-    return hashlib.sha256("\0".join((call, theme, _drawing_environment())).encode()).hexdigest()
+    return kept.key(call, theme, _drawing_environment())
 
 
 def _recipe_of(fig) -> str | None:
@@ -484,7 +440,7 @@ def _recipe_of(fig) -> str | None:
 
 def _png_key(recipe: str | None, caption: str) -> str | None:
     """The key of a figure's PNG: its recipe and its source line."""
-    return None if recipe is None else hashlib.sha256(f"{recipe}\0{caption}".encode()).hexdigest()
+    return None if recipe is None else kept.key(recipe, caption)
 
 
 PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
@@ -492,37 +448,25 @@ PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
 
 def _from_cache(cache: Path | None, key: str | None) -> bytes | None:
     """The kept PNG of ``key``, or None (none kept, no cache, or a file cut short)."""
-    if cache is None or key is None:
-        return None
-    path = cache / key[:2] / f"{key}.png"
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if not (data.startswith(PNG_START) and data.endswith(PNG_END)):
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # last used now: the run prunes the longest unused first (files.prune_least_used)
-    return data
+    return kept.read(cache, key, ".png", lambda data: data.startswith(PNG_START) and data.endswith(PNG_END))
 
 
 def _kept_title(cache: Path | None, recipe: str | None) -> str | None:
     """The title of the figure of ``recipe`` if it was drawn and kept before, else None."""
-    if cache is None or recipe is None:
-        return None
+    data = kept.read(cache, recipe, ".json")
     try:
-        return json.loads((cache / recipe[:2] / f"{recipe}.json").read_text(encoding="utf-8"))["title"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return json.loads(data)["title"] if data is not None else None
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def _keep(cache: Path | None, recipe: str | None, key: str | None, png: Path, title: str) -> None:
     """Keep a drawn PNG under its key and the figure's title under its recipe (the PNG first, so that a
-    title is kept only beside a picture); a cache that cannot be written only costs the next run time."""
+    title is kept only beside a picture)."""
     if cache is not None and key is not None:
         with contextlib.suppress(OSError):
-            atomic_write_bytes(cache / key[:2] / f"{key}.png", png.read_bytes())
-            atomic_write_text(cache / recipe[:2] / f"{recipe}.json", json.dumps({"title": title}))
+            kept.keep(cache, key, ".png", png.read_bytes())
+            kept.keep(cache, recipe, ".json", json.dumps({"title": title}).encode())
 
 
 # ---------------------------------------------------------------- helpers

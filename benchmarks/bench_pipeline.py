@@ -244,14 +244,14 @@ def forced_run(setup, regions: list[str], figures: Path) -> dict:
 
     Through the pipeline's Python API rather than the CLI so that the per-pair results,
     with each notebook's cell timings taken before they are neutralised, come back.
-    ``figures`` is the figure cache the notebooks use (ANALYSIS_FIGURES): empty, every figure is drawn.
+    ``figures`` is the figure cache the notebooks use (ANALYSIS_RENDERED): empty, every figure is drawn.
     """
     code = setup.run_code(regions) + (
         "\nimport json, time\nfrom analysis.pipeline import run\nt0 = time.perf_counter()\n"
         f"report = run(project, regions={list(regions)!r}, notebooks={setup.region_notebook_names()!r}, force=True, "
         f"jobs={setup.jobs}, progress=False)\n"
         "print(json.dumps({'run_seconds': time.perf_counter() - t0, 'results': report.results}))\n")
-    secs, done = _timed([PY, "-c", code], {**setup.env, "ANALYSIS_FIGURES": str(figures)}, cwd=getattr(setup, "cwd", ROOT))
+    secs, done = _timed([PY, "-c", code], {**setup.env, "ANALYSIS_RENDERED": str(figures)}, cwd=getattr(setup, "cwd", ROOT))
     if done.returncode:
         raise RuntimeError(f"run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     out = json.loads(done.stdout.strip().splitlines()[-1])

@@ -31,7 +31,7 @@ def executed_outputs(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _own_figure_cache(tmp_path_factory, monkeypatch):
-    """Each test keeps the figures it draws in a folder of its own: none reuses another's, and none writes
+def _own_rendered_cache(tmp_path_factory, monkeypatch):
+    """Each test keeps the figures and tables it draws in a folder of its own: none reuses another's, and none writes
     into the repository's outputs/ (where the figure cache lives by default)."""
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path_factory.mktemp("figure-cache")))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(tmp_path_factory.mktemp("rendered")))

@@ -471,11 +471,11 @@ def test_a_run_that_ran_something_prunes_the_figure_cache(tmp_path, monkeypatch)
 
     project = make_project(tmp_path)
     cache = tmp_path / "figure-cache"
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
-    (cache / "ab").mkdir(parents=True)
-    old = cache / "ab" / "old.png"
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(cache))
+    (cache / "figures" / "ab").mkdir(parents=True)
+    old = cache / "figures" / "ab" / "old.png"
     old.write_bytes(b"x" * 1000)
     os.utime(old, (1_000_000, 1_000_000))  # used long ago
-    monkeypatch.setattr(config, "FIGURE_CACHE_BYTES", 10)
+    monkeypatch.setattr(config, "RENDERED_BYTES", 10)
     run(project, regions=["alpha"], notebooks=["probe"], jobs=1, progress=False)
     assert not old.exists()

@@ -412,7 +412,7 @@ def key_of(fig, caption):
 
 def test_a_figure_is_drawn_once_and_then_copied_byte_identical(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(cache))
     first = plots.save_figure(bars(), tmp_path / "a", "nb", "bars", ("nibr-2005-11", "Tabell 4.1"))["png"]
     assert len(cached(cache)) == 1
     # the second figure of the same call is not laid out or painted: it is copied
@@ -421,13 +421,13 @@ def test_a_figure_is_drawn_once_and_then_copied_byte_identical(tmp_path, monkeyp
     assert digest(second) == digest(first)
     # ... and what is copied is what drawing it afresh gives
     monkeypatch.undo()
-    monkeypatch.setenv("ANALYSIS_FIGURES", "off")
+    monkeypatch.setenv("ANALYSIS_RENDERED", "off")
     fresh = plots.save_figure(bars(), tmp_path / "c", "nb", "bars", ("nibr-2005-11", "Tabell 4.1"))["png"]
     assert digest(fresh) == digest(first)
 
 
 def test_what_changes_a_figure_changes_its_key(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(tmp_path / "cache"))
     source = ("nibr-2005-11", "Tabell 4.1")
     base = key_of(bars(), plots._caption(source))
     assert base == key_of(bars(), plots._caption(source))
@@ -443,7 +443,7 @@ def test_what_changes_a_figure_changes_its_key(tmp_path, monkeypatch):
 
 def test_a_figure_no_single_call_describes_is_drawn_afresh(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(cache))
     fig, ax = plt.subplots()
     frame = pd.DataFrame({"group": ["a", "b"], "change": [1, 2]})
     plots.grouped_bars(frame, "group", "change", "Drawn into given axes", "X", ax=ax)
@@ -455,7 +455,7 @@ def test_a_figure_no_single_call_describes_is_drawn_afresh(tmp_path, monkeypatch
 
 def test_a_kept_figure_cut_short_is_drawn_again(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(cache))
     first = plots.save_figure(bars(), tmp_path / "a", "nb", "bars", "Source: x")["png"]
     (kept,) = cached(cache)
     kept.write_bytes(kept.read_bytes()[:100])  # a killed copy, say
@@ -464,14 +464,14 @@ def test_a_kept_figure_cut_short_is_drawn_again(tmp_path, monkeypatch):
 
 
 def test_figure_cache_off_keeps_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANALYSIS_FIGURES", "off")
+    monkeypatch.setenv("ANALYSIS_RENDERED", "off")
     monkeypatch.setenv("ANALYSIS_OUTPUTS", str(tmp_path / "outputs"))
     plots.save_figure(bars(), tmp_path, "nb", "bars", "Source: x")
     assert not (tmp_path / "outputs").exists()
 
 
 def test_a_call_drawn_before_builds_no_figure_unless_it_must(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(tmp_path / "cache"))
     first = bars()
     title = plots.figure_title(first)
     png = plots.save_figure(first, tmp_path / "a", "nb", "bars", "Source: x")["png"]
@@ -482,13 +482,13 @@ def test_a_call_drawn_before_builds_no_figure_unless_it_must(tmp_path, monkeypat
     plots.close(kept)
     # another source line was never drawn with this figure: it is built and drawn, and the same as afresh
     other = plots.save_figure(bars(), tmp_path / "c", "nb", "bars", "Source: y")["png"]
-    monkeypatch.setenv("ANALYSIS_FIGURES", "off")
+    monkeypatch.setenv("ANALYSIS_RENDERED", "off")
     fresh = plots.save_figure(bars(), tmp_path / "d", "nb", "bars", "Source: y")["png"]
     assert digest(other) == digest(fresh) != digest(png)
 
 
 def test_a_kept_figure_is_a_figure_to_whoever_looks_at_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(tmp_path / "cache"))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(tmp_path / "cache"))
     plots.save_figure(bars(), tmp_path, "nb", "bars", "Source: x")
     kept = bars()
     assert isinstance(kept, plots.KeptFigure)
@@ -503,7 +503,7 @@ def test_the_figure_cache_is_pruned_longest_unused_first(tmp_path, monkeypatch):
     from analysis.files import prune_least_used
 
     cache = tmp_path / "cache"
-    monkeypatch.setenv("ANALYSIS_FIGURES", str(cache))
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(cache))
     for value in (1, 2, 3):
         plots.save_figure(bars(value), tmp_path / str(value), "nb", "bars", "Source: x")
     pngs = cached(cache)
@@ -512,7 +512,7 @@ def test_the_figure_cache_is_pruned_longest_unused_first(tmp_path, monkeypatch):
     plots.save_figure(bars(1), tmp_path / "again", "nb", "bars", "Source: x")  # a use makes it the newest
     used = max(pngs, key=lambda p: p.stat().st_mtime)
     size = sum(p.stat().st_size for p in pngs)
-    assert prune_least_used(cache, size - 1) >= 1
+    assert prune_least_used(cache / "figures", size - 1, "*/*.png") >= 1
     assert used.exists() and len(cached(cache)) < 3
     left = len(cached(cache))
-    assert prune_least_used(cache, 0) == left and cached(cache) == []
+    assert prune_least_used(cache / "figures", 0, "*/*.png") == left and cached(cache) == []

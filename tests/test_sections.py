@@ -432,3 +432,25 @@ def test_coverage_counts_each_chapter_s_arguments_and_the_tested_ones(monkeypatc
     assert table.to_dict("records") == [{"region": "Testtown", "history": "material",
                                          "production system": "3 (2 tested)", "innovation sources": "–",
                                          "innovation barriers": "material"}]
+
+
+def test_a_table_is_rendered_once_and_read_back_the_same(tmp_path, monkeypatch):
+    from analysis.sections import display
+
+    monkeypatch.setenv("ANALYSIS_RENDERED", str(tmp_path / "kept"))
+    frame = pd.DataFrame({"group": ["ICT manufacturing", "ICT services"], "employed 2005": [1641, 85]})
+    labels = display.Labels({"regions": pd.DataFrame({"region_id": ["horten"], "name": ["Horten"]})})
+    first = display.table_html(frame, caption="Employment", labels=labels, table_id="t")
+    assert len(list((tmp_path / "kept" / "tables").rglob("*.html"))) == 1
+    rendered = display._render_table
+    monkeypatch.setattr(display, "_render_table", lambda *a: pytest.fail("a kept table was rendered again"))
+    assert display.table_html(frame, caption="Employment", labels=labels, table_id="t") == first
+    monkeypatch.setattr(display, "_render_table", rendered)
+    # what the table shows is in its key: a value, the caption, the labels
+    other_labels = display.Labels({"regions": pd.DataFrame({"region_id": ["horten"], "name": ["Horten (Vestfold)"]})})
+    for args in ((frame.assign(**{"employed 2005": [1640, 85]}), "Employment", labels),
+                 (frame, "Employment, 2005", labels), (frame, "Employment", other_labels)):
+        display.table_html(args[0], caption=args[1], labels=args[2], table_id="t")
+    assert len(list((tmp_path / "kept" / "tables").rglob("*.html"))) == 4
+    monkeypatch.setenv("ANALYSIS_RENDERED", "off")
+    assert display.table_html(frame, caption="Employment", labels=labels, table_id="t") == first

@@ -134,9 +134,10 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
                     engine.run(the_plan.cross_pairs, force, results, bar, timeout)
                     merge_findings(output_dir(outputs, CROSS_REGION))
                 kernel = engine.kernel
-            figures = config.figure_cache(outputs)
-            if figures is not None and any(r["status"] == "ran" for r in results):
-                prune_least_used(figures, config.FIGURE_CACHE_BYTES)  # each code change keys every figure anew
+            kept = config.rendered("figures", outputs)
+            if kept is not None and any(r["status"] == "ran" for r in results):
+                # each change of the code keys every figure and table anew: the old ones go, longest unused first
+                prune_least_used(kept.parent, config.RENDERED_BYTES, pattern="*/*/*")
         finally:
             remove_tree(outputs / STAGING)  # after the engine: its workers are gone, interrupted or not
     return Report(results, round(time.perf_counter() - t0, 3), kernel)

@@ -11,13 +11,15 @@ uses one of them. Outside a notebook (a test, a script) the same calls print pla
 
 from __future__ import annotations
 
+import contextlib
 import html
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from analysis import plots
+from analysis import config, kept, plots
 from analysis.names import SLUG
 from analysis.numerals import as_printed, number  # noqa: F401 - the sections' number formatter
 from analysis.reproduce import REF_RE, STATUS_LABELS
@@ -143,6 +145,7 @@ class Labels:
             if k.count("-") >= 2 and SLUG.match(k):
                 words.setdefault(k, _lower_first(v))
         self.words, self.cells = words, {**{k: v for k, v in words.items() if k not in cells}, **cells}
+        self._fingerprint = None
         regions = set(data["regions"]["region_id"].astype(str)) if "regions" in data else set()
         # in running text only what cannot be an English word: a region id, or an id with - _ or a digit
         keys = sorted((k for k in words if re.search(r"[a-z]", k) and (k in regions or re.search(r"[-_0-9]", k))),
@@ -154,6 +157,14 @@ class Labels:
             self._word_re = WORD_TOKEN if keys else None
         else:
             self._word_re = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, keys)) + r")(?![\w-])")
+
+    @property
+    def fingerprint(self) -> str:
+        """A key of every name these labels give (what a table rendered with them depends on)."""
+        if self._fingerprint is None:
+            self._fingerprint = kept.key(json.dumps([sorted(self.words.items()), sorted(self.cells.items()),
+                                                     sorted(self._keys)]))
+        return self._fingerprint
 
     def _args(self, args: str) -> str:
         parts = [a.strip() for a in args.split(",") if a.strip()]
@@ -387,7 +398,28 @@ def _prepared(frame: pd.DataFrame, labels: Labels | None) -> pd.DataFrame:
 
 def table_html(frame: pd.DataFrame, decimals: dict[str, int] | None = None, caption: str | None = None,
                labels: Labels | None = None, errata: pd.DataFrame | None = None, table_id: str = "table") -> str:
-    """One static table as HTML (great-tables), formatted for reading."""
+    """One static table as HTML (great-tables), formatted for reading.
+
+    Rendered once: the HTML is kept (:mod:`analysis.kept`, ``outputs/.cache/tables``) under a key of
+    every argument, the labels, the package's code and the versions of great-tables and pandas, and
+    a table with the same key is read back instead of rendered again.
+    """
+    folder, name = config.rendered("tables"), None
+    if folder is not None:
+        with contextlib.suppress(kept.Unkeyable):
+            call = [kept.canonical(a) for a in (frame, decimals, caption, errata, table_id)]
+            name = kept.key(json.dumps(call), labels.fingerprint if labels is not None else "",
+                            kept.environment(("great-tables", "pandas", "numpy")))
+    done = kept.read(folder, name, ".html")
+    if done is not None:
+        return done.decode("utf-8")
+    text = _render_table(frame, decimals, caption, labels, errata, table_id)
+    kept.keep(folder, name, ".html", text.encode("utf-8"))
+    return text
+
+
+def _render_table(frame: pd.DataFrame, decimals: dict[str, int] | None, caption: str | None,
+                  labels: Labels | None, errata: pd.DataFrame | None, table_id: str) -> str:
     from great_tables import GT
 
     decimals = {(labels or Labels()).header(k): v for k, v in (decimals or {}).items()}
