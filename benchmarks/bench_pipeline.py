@@ -244,7 +244,7 @@ def forced_run(setup, regions: list[str], figures: Path) -> dict:
 
     Through the pipeline's Python API rather than the CLI so that the per-pair results,
     with each notebook's cell timings taken before they are neutralised, come back.
-    ``figures`` is the figure cache the notebooks use (ANALYSIS_RENDERED): empty, every figure is drawn.
+    ``figures`` is the cache of drawn figures and tables the notebooks use (ANALYSIS_RENDERED): empty, all are drawn.
     """
     code = setup.run_code(regions) + (
         "\nimport json, time\nfrom analysis.pipeline import run\nt0 = time.perf_counter()\n"
