@@ -427,10 +427,15 @@ def _drawing_environment() -> str:
 
 
 def _recipe_key(call: str) -> str:
-    """The key of one helper call as it draws here: the call, the theme (every rcParam) and
+    """The key of one helper call as it draws here: the call, the theme (every rcParam that draws) and
     :func:`_drawing_environment`."""
-    theme = repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))
+    theme = repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items() if k not in NOT_DRAWING))
     return kept.key(call, theme, _drawing_environment())
+
+
+# rcParams that steer a screen, not a drawing: a notebook kernel turns `interactive` on when it makes its
+# first figure, which must not give every later figure of the notebook a new key
+NOT_DRAWING = frozenset({"interactive", "backend", "backend_fallback", "toolbar"})
 
 
 def _recipe_of(fig) -> str | None:

@@ -435,6 +435,8 @@ def test_what_changes_a_figure_changes_its_key(tmp_path, monkeypatch):
     assert key_of(bars(), plots._caption(("nibr-2005-11", "Tabell 4.2"))) != base  # the source line
     with matplotlib.rc_context({"font.size": 13}):  # the theme
         assert key_of(bars(), plots._caption(source)) != base
+    with matplotlib.rc_context({"interactive": not matplotlib.rcParams["interactive"]}):  # a screen setting is not
+        assert key_of(bars(), plots._caption(source)) == base
     ordered = pd.DataFrame({"group": pd.Categorical(["a", "b"], categories=["b", "a"]), "change": [1, 2]})
     other = ordered.assign(group=pd.Categorical(["a", "b"], categories=["a", "b"]))
     keys = {key_of(plots.grouped_bars(f, "group", "change", "T", "X"), "Source: x") for f in (ordered, other)}
