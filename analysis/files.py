@@ -271,7 +271,8 @@ def remove_tree(path: Path, within: Path | None = None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (one of another user counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -292,7 +293,7 @@ def remove_leftovers(folder: Path) -> list[Path]:
     for root, dirs, names in os.walk(folder):
         for name in [*names, *dirs]:
             m = _LEFTOVER.match(name)
-            if m and not (m.group(1) and _alive(int(m.group(1)))):
+            if m and not (m.group(1) and process_alive(int(m.group(1)))):
                 remove_tree(Path(root) / name)
                 removed.append(Path(root) / name)
         dirs[:] = [d for d in dirs if not _LEFTOVER.match(d)]

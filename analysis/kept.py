@@ -55,10 +55,7 @@ def environment(distributions: tuple[str, ...], *files: str) -> str:
     (a font, say): what draws, besides the arguments."""
     from importlib.metadata import PackageNotFoundError, version
 
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for p in sorted(package.rglob("*.py")):
-        h.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes())
+    h = hashlib.sha256(code_fingerprint(Path(__file__).resolve().parent).encode())
     for dist in distributions:
         try:
             h.update(f"{dist}={version(dist)}".encode())
@@ -66,6 +63,16 @@ def environment(distributions: tuple[str, ...], *files: str) -> str:
             h.update(f"{dist}=absent".encode())
     for f in files:
         h.update(Path(f).name.encode() + Path(f).read_bytes())
+    return h.hexdigest()
+
+
+def code_fingerprint(folder: Path) -> str:
+    """A hash of every Python module under ``folder`` (subpackages included), by path and content."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 
@@ -90,8 +97,13 @@ def read(folder: Path | None, name: str | None, suffix: str, whole=lambda data: 
     return data
 
 
-def keep(folder: Path | None, name: str | None, suffix: str, data: bytes) -> None:
-    """Keep ``data`` as ``name``; a folder that cannot be written only costs the next run time."""
-    if folder is not None and name is not None:
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(folder / name[:2] / f"{name}{suffix}", data)
+def keep(folder: Path | None, name: str | None, suffix: str, data: bytes) -> bool:
+    """Keep ``data`` as ``name``; whether it was kept (a folder that cannot be written only costs the
+    next run time)."""
+    if folder is None or name is None:
+        return False
+    try:
+        atomic_write_bytes(folder / name[:2] / f"{name}{suffix}", data)
+    except OSError:
+        return False
+    return True

@@ -365,11 +365,11 @@ def _drawing(draw):
     drawn and kept before returns a :class:`KeptFigure` instead, which builds the figure only if asked to."""
     @functools.wraps(draw)
     def drawn(*args, **kwargs):
-        recipe = None
-        if kwargs.get("ax") is None:
+        recipe, cache = None, config.rendered("figures")
+        if cache is not None and kwargs.get("ax") is None:  # no key to take when nothing is kept
             with contextlib.suppress(kept.Unkeyable):
                 recipe = _recipe_key(json.dumps([draw.__name__, kept.canonical(list(args)), kept.canonical(kwargs)]))
-        title = _kept_title(config.rendered("figures"), recipe)
+        title = _kept_title(cache, recipe)
         if title is not None:
             args, kwargs = copy.deepcopy((args, kwargs))  # the figure is built from what the key was taken of
             return KeptFigure(lambda: draw(*args, **kwargs), recipe, title)
@@ -470,8 +470,8 @@ def _keep(cache: Path | None, recipe: str | None, key: str | None, png: Path, ti
     title is kept only beside a picture)."""
     if cache is not None and key is not None:
         with contextlib.suppress(OSError):
-            kept.keep(cache, key, ".png", png.read_bytes())
-            kept.keep(cache, recipe, ".json", json.dumps({"title": title}).encode())
+            if kept.keep(cache, key, ".png", png.read_bytes()):
+                kept.keep(cache, recipe, ".json", json.dumps({"title": title}).encode())
 
 
 # ---------------------------------------------------------------- helpers

@@ -17,7 +17,7 @@ from analysis.config import PROJ_ROOT
 PACKAGE = PROJ_ROOT / "analysis"
 # Lowest first; a module may import from its own layer and the layers above it in this list.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("analysis", "analysis.errors", "analysis.config", "analysis.files", "analysis.kept", "analysis.names", "analysis.numerals",
+    ("foundation", ("analysis", "analysis.errors", "analysis.config", "analysis.cells", "analysis.files", "analysis.kept", "analysis.names", "analysis.numerals",
                     "analysis.values", "analysis.progress")),
     ("data", ("analysis.data",)),
     ("methods", ("analysis.indicators", "analysis.survey", "analysis.reproduce", "analysis.findings", "analysis.plots")),

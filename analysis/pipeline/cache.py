@@ -17,6 +17,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.kept import code_fingerprint
 from analysis.pipeline.environment import package_versions
 
 if TYPE_CHECKING:
@@ -33,12 +34,7 @@ def versions() -> dict[str, str]:
 
 def source_fingerprint(source_dir: Path) -> str:
     """Hash of every module of the package (subpackages included)."""
-    source_dir = Path(source_dir)
-    h = hashlib.sha256()
-    for p in sorted(source_dir.rglob("*.py")):
-        if "__pycache__" not in p.parts:
-            h.update(p.relative_to(source_dir).as_posix().encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()
+    return code_fingerprint(source_dir)
 
 
 def cache_key(pair: Pair, data_fp: str, source_fp: str, versions: dict, inputs_fp: str = "") -> str:

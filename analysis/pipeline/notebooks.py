@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import config
+from analysis.cells import assignments
 from analysis.errors import InputError
 from analysis.names import check_slug
 
@@ -42,18 +43,15 @@ def _cell_source(cell: dict) -> str:
 
 def _parameters_of(source: str, path: Path) -> dict:
     try:
-        tree = ast.parse(source)
+        assigned = assignments(source)
     except SyntaxError as exc:
         raise InputError(f"{path}: the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from None
     params = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        for t in targets:
-            if isinstance(t, ast.Name):
-                try:
-                    params[t.id] = ast.literal_eval(node.value) if node.value is not None else None
-                except ValueError:
-                    params[t.id] = None
+    for name, value in assigned:
+        try:
+            params[name] = ast.literal_eval(value) if value is not None else None
+        except ValueError:
+            params[name] = None
     return params
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from analysis import config
 from analysis.config import PROJ_ROOT
 from analysis.errors import InputError, RunError, WriteError
-from analysis.files import open_regular, prune_least_used, real_folder, remove_leftovers, remove_tree, touch, write_error
+from analysis.files import open_regular, process_alive, prune_least_used, real_folder, remove_leftovers, remove_tree, touch, write_error
 from analysis.pipeline.cache import cache_key, inputs_fingerprint, is_fresh, output_dir, output_notebook, source_fingerprint, versions
 from analysis.pipeline.limits import CELL_TIMEOUT
 from analysis.pipeline.notebooks import CROSS_REGION
@@ -165,11 +165,10 @@ def _remove_orphaned_run_dirs(base: str) -> None:
     for d in [*Path(base).glob("analysis-run-*-*"), *Path(base).glob("analysis-verify-*-*")]:
         try:
             pid = int(d.name.split("-")[2])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(d, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError, OSError):
+        except (ValueError, IndexError):
             continue
+        if not process_alive(pid):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class _Engine:

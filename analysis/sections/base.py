@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import data as D
 from analysis import plots
+from analysis.cells import assignments
 from analysis.config import outputs_dir
 from analysis.findings import DOC_SHORT_NAMES, Findings, write_table
 from analysis.data.regions import Region, case_regions, get_region
@@ -217,14 +218,9 @@ INJECTED_HEADER = "# Parameters"
 def _assigned_names(source: str) -> list[str] | None:
     """The names a cell assigns at its top level, in order; None when it is not Python."""
     try:
-        tree = ast.parse(source)
+        return [name for name, _ in assignments(source)]
     except SyntaxError:
         return None
-    names = []
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        names += [t.id for t in targets if isinstance(t, ast.Name)]
-    return names
 
 
 def _kernel_history() -> list[str]:
