@@ -137,6 +137,13 @@ def test_a_pending_marker_planted_as_a_link_is_replaced(tmp_path):
     assert target.read_text() == "precious" and not marker.is_symlink()
 
 
+def _probe_task(outputs: Path, jupyter_dir: Path) -> dict:
+    """The worker's task for the fixture probe notebook in region alpha."""
+    return {"notebook": "probe", "input": str(FIXTURE_NOTEBOOKS / "probe.ipynb"), "region": "alpha", "parameters": {},
+            "key": "k", "outputs_dir": str(outputs), "cwd": str(FIXTURE_NOTEBOOKS), "jupyter_dir": str(jupyter_dir),
+            "env": {}, "timeout": None, "log_dir": None}
+
+
 def test_a_linked_staging_folder_is_not_emptied_through_the_link(tmp_path, monkeypatch):
     """The worker clears its staging folder first: through a planted link that would delete files elsewhere."""
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))  # the worker sets it; restored after the test
@@ -145,10 +152,7 @@ def test_a_linked_staging_folder_is_not_emptied_through_the_link(tmp_path, monke
     (outside / "probe" / "keep.csv").write_text("precious")
     (outputs / ".staging").mkdir(parents=True)
     (outputs / ".staging" / "alpha").symlink_to(outside, target_is_directory=True)
-    result = worker.execute_pair({
-        "notebook": "probe", "input": str(FIXTURE_NOTEBOOKS / "probe.ipynb"), "region": "alpha", "parameters": {},
-        "key": "k", "outputs_dir": str(outputs), "cwd": str(FIXTURE_NOTEBOOKS), "jupyter_dir": str(tmp_path / "jupyter"),
-        "env": {}, "timeout": None, "log_dir": None})
+    result = worker.execute_pair(_probe_task(outputs, tmp_path / "jupyter"))
     assert result["status"] == "failed" and "is a symbolic link" in result["write_error"]
     assert (outside / "probe" / "keep.csv").read_text() == "precious"
 
@@ -215,10 +219,7 @@ def test_a_pair_that_cannot_write_keeps_its_previous_outputs(tmp_path, monkeypat
 
     monkeypatch.setattr(papermill, "execute_notebook", full_disk)
     monkeypatch.setattr(worker, "_next_kernel", lambda task: None)
-    result = worker.execute_pair({
-        "notebook": "probe", "input": str(FIXTURE_NOTEBOOKS / "probe.ipynb"), "region": "alpha", "parameters": {},
-        "key": "k", "outputs_dir": str(outputs), "cwd": str(FIXTURE_NOTEBOOKS), "jupyter_dir": str(tmp_path / "jupyter"),
-        "env": {}, "timeout": None, "log_dir": None})
+    result = worker.execute_pair(_probe_task(outputs, tmp_path / "jupyter"))
     assert result["status"] == "failed" and "No space left on device" in result["write_error"]
     assert (outputs / "alpha" / "probe.ipynb").read_text() == "the last good run"
     assert (outputs / "alpha" / "figures" / "probe--trend.png").read_bytes() == b"good png"
