@@ -178,12 +178,15 @@ def _fit(text, width_in: float) -> bool:
     return True
 
 
-def _fit_labels(fig) -> None:
+def _fit_labels(fig, lay_out=None) -> None:
     """Axis labels (and panel titles) rewrapped to the room they have once the layout is done, so that none is
     cut off at the figure's edge or runs into the next panel: a centred x label may reach as far as the
-    nearer figure edge allows, in a figure of several panels no wider than its panel."""
+    nearer figure edge allows, in a figure of several panels no wider than its panel.
+
+    ``lay_out``: what places the axes before they are measured (default: a draw without painting)."""
+    lay_out = lay_out or fig.draw_without_rendering
     for _ in range(3):  # rewrapping changes the layout; three rounds settle it
-        fig.draw_without_rendering()  # the layout and the text positions, without painting pixels
+        lay_out()  # the layout and the text positions, without painting pixels
         width, height = fig.get_size_inches()
         dpi = fig.dpi
         changed = False
@@ -214,6 +217,7 @@ def _thin_log_ticks(ax, renderer) -> bool:
 
     if ax.get_xscale() != "log":
         return False
+    ax.xaxis.get_tightbbox(renderer)  # the ticks and their labels where the axis now is (a layout pass moved it)
     labels = _tick_extents(ax.xaxis, renderer)
     gap = TICK_GAP * renderer.dpi * 1.5  # measured at the screen's resolution: a margin for the saved one
     if all(b2.x0 - b1.x1 >= gap for (_, b1), (_, b2) in zip(labels, labels[1:])):
@@ -343,14 +347,48 @@ def save_figure(fig, output_dir, notebook: str, name: str, source, data: pd.Data
     else:
         real = fig.figure() if isinstance(fig, KeptFigure) else fig
         _draw_source(real, caption)
-        _fit_labels(real)
         with atomic_path(paths["png"]) as tmp:
-            real.savefig(tmp, format="png", metadata={"Software": None})
+            _save_laid_out(real, tmp)
         _keep(cache, recipe, key, paths["png"], figure_title(real))
     if data is not None:
         paths["csv"] = folder / f"{stem}.csv"
         atomic_write_text(paths["csv"], data.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
     return paths
+
+
+def _save_laid_out(fig, path) -> None:
+    """Lay the figure out at the resolution the PNG is saved with, fit its labels, paint it once.
+
+    ``savefig`` on a figure with a layout engine draws it twice: once for the layout (without
+    painting), once to paint. Here the labels are fitted between passes of the layout engine alone,
+    at the saved resolution, one more pass follows the last fitting (a layout is better settled
+    after two passes), and the figure is painted once, with the engine set aside so that painting
+    does not lay it out again. A figure placed by hand (no engine, or a placeholder), or a theme
+    whose saving does more than paint (a tight bounding box, other colours), is saved by ``savefig``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    screen, engine, canvas = fig.get_dpi(), fig.get_layout_engine(), fig.canvas
+    rc = matplotlib.rcParams
+    plain = (rc["savefig.bbox"] is None and not rc["savefig.transparent"]
+             and rc["savefig.facecolor"] == rc["savefig.edgecolor"] == "auto")
+    fig.set_dpi(_saved_dpi())
+    try:
+        if engine is None or isinstance(engine, PlaceHolderLayoutEngine) or not plain:
+            _fit_labels(fig)
+            fig.savefig(path, format="png", metadata={"Software": None})
+            return
+        _fit_labels(fig, lambda: engine.execute(fig))
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+        painter = canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        painter.print_png(path, metadata={"Software": None})
+    finally:
+        fig.set_canvas(canvas)
+        if fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
+        fig.set_dpi(screen)
 
 
 # ---------------------------------------------------------------- figures drawn once

@@ -63,6 +63,18 @@ def test_save_figure_writes_png_and_data_byte_identical(tmp_path):
     assert {k: digest(p) for k, p in other.items()} == first
 
 
+def test_saving_paints_once_and_leaves_the_figure_as_it_was(tmp_path, monkeypatch):
+    fig = labelled_figure()
+    engine, dpi = fig.get_layout_engine(), fig.get_dpi()
+    draws = []
+    real_draw = type(fig).draw
+    monkeypatch.setattr(type(fig), "draw", lambda self, renderer: (draws.append(renderer), real_draw(self, renderer))[1])
+    plots.save_figure(fig, tmp_path, "nb", "once", ("nibr-2005-11", "Tabell 4.1"))
+    # laid out by the engine alone between fittings, then painted once (savefig by itself draws twice)
+    assert len(draws) == 1
+    assert fig.get_layout_engine() is engine and fig.get_dpi() == dpi
+
+
 def test_source_line_is_drawn_below_the_axes(tmp_path):
     fig = labelled_figure()
     plots.save_figure(fig, tmp_path, "nb", "a", ("nibr-2005-11", "Tabell 4.1"))

@@ -51,7 +51,7 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 # text only.
 PRELOAD = (
     "numpy", "pandas", "scipy", "scipy.stats", "matplotlib", "matplotlib.pyplot", "seaborn",
-    "statsmodels.api", "statsmodels.formula.api", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
     "analysis", "analysis.config", "analysis.data", "analysis.data.regions", "analysis.indicators",
     "analysis.survey", "analysis.plots", "analysis.findings",
     # imported inside functions (so that `import analysis` stays light) but used by every run's notebooks

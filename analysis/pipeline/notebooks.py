@@ -2,7 +2,10 @@
 
 This is the one list of notebooks. A notebook's ``metadata.analysis`` says whether it
 runs once per region (``scope: region``) or once across regions (``cross-region``), its
-title and its reading order; its ``parameters`` cell says which parameters it takes. The
+title and its reading order, and, for a cross-region notebook, whether it reads the
+region notebooks' findings (``reads_region_findings``, true unless it says false). One
+that reads them runs after the region notebooks and their findings enter its cache key;
+one that does not runs beside them. Its ``parameters`` cell says which parameters it takes. The
 pipeline, the HTML reports, the book and the tests all ask :func:`discover_notebooks`.
 """
 
@@ -34,6 +37,7 @@ class Notebook:
     order: int
     parameters: dict  # name -> default value (None when the default is not a literal)
     source_hash: str
+    reads_region_findings: bool = True  # cross-region: runs after the region pairs and is keyed by their findings
 
 
 def _cell_source(cell: dict) -> str:
@@ -71,6 +75,9 @@ def read_notebook(path: Path) -> Notebook:
     scope = meta.get("scope", "region")
     if scope not in SCOPES:
         raise InputError(f"{path}: metadata analysis.scope is {scope!r}; expected 'region' or 'cross-region'")
+    reads = meta.get("reads_region_findings", True)
+    if not isinstance(reads, bool):
+        raise InputError(f"{path}: metadata analysis.reads_region_findings is {reads!r}; expected true or false")
     parameters = _parameters_of(_cell_source(param_cells[0]), path)
     needed = ("region", "output_dir") if scope == "region" else ("output_dir", "regions")
     missing = [p for p in needed if p not in parameters]
@@ -80,7 +87,7 @@ def read_notebook(path: Path) -> Notebook:
     for cell in cells:
         h.update(json.dumps([cell.get("cell_type"), _cell_source(cell), cell.get("metadata", {}).get("tags", [])]).encode())
     return Notebook(name=name, path=path, scope=scope, title=meta.get("title", name), order=int(meta.get("order", 999)),
-                    parameters=parameters, source_hash=h.hexdigest())
+                    parameters=parameters, source_hash=h.hexdigest(), reads_region_findings=reads)
 
 
 def discover_notebooks(notebooks_dir: Path | None = None) -> dict[str, Notebook]:

@@ -1,4 +1,5 @@
-"""The run: validate, key every pair, run what is not fresh, merge findings, cross-region last.
+"""The run: validate, key every pair, run what is not fresh, merge findings; a cross-region notebook that reads the
+region findings last.
 
 :func:`run` goes in a straight line (see :mod:`analysis.pipeline`). The executor and the
 kernel template start lazily (:class:`_Engine`): a run with nothing to do starts neither.
@@ -122,16 +123,22 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
         for region in dict.fromkeys(p.region for p in the_plan.region_pairs + the_plan.cross_pairs):
             real_folder(output_dir(outputs, region), outputs, create=False)  # a planted link: refused before running
         try:
+            data_all = project.data_fingerprint(None) if the_plan.cross_pairs else ""
+            beside = [p for p in the_plan.cross_pairs if not p.notebook.reads_region_findings]
+            after = [p for p in the_plan.cross_pairs if p.notebook.reads_region_findings]
+            for pair in beside:
+                pair.key = cache_key(pair, data_all, source_fp, key_versions)
             with _Engine(project, outputs, jobs, scheduler, fork) as engine, Progress(mode=progress, unit="nb") as bar:
-                engine.run(the_plan.region_pairs, force, results, bar, timeout)
+                # the cross-region notebooks that read only data first: each is longer than most region notebooks,
+                # and started last they would leave the other workers idle at the end
+                engine.run(beside + the_plan.region_pairs, force, results, bar, timeout)
                 for region in dict.fromkeys(p.region for p in the_plan.region_pairs):
                     merge_findings(output_dir(outputs, region))
+                for pair in after:
+                    pair.key = cache_key(pair, data_all, source_fp, key_versions,
+                                         inputs_fingerprint(outputs, pair.parameters["regions"]))
+                engine.run(after, force, results, bar, timeout)
                 if the_plan.cross_pairs:
-                    data_all = project.data_fingerprint(None)
-                    for pair in the_plan.cross_pairs:
-                        pair.key = cache_key(pair, data_all, source_fp, key_versions,
-                                             inputs_fingerprint(outputs, pair.parameters["regions"]))
-                    engine.run(the_plan.cross_pairs, force, results, bar, timeout)
                     merge_findings(output_dir(outputs, CROSS_REGION))
                 kernel = engine.kernel
             kept = config.rendered("figures", outputs)
@@ -140,6 +147,8 @@ def run(project: Project, regions: Iterable[str] = (), notebooks: Iterable[str] 
                 prune_least_used(kept.parent, config.RENDERED_BYTES, pattern="*/*/*")
         finally:
             remove_tree(outputs / STAGING)  # after the engine: its workers are gone, interrupted or not
+    reading = {(p.notebook.name, p.region): i for i, p in enumerate(the_plan.region_pairs + the_plan.cross_pairs)}
+    results.sort(key=lambda r: reading.get((r["notebook"], r["region"]), len(reading)))  # reported in reading order, whatever order they ran in
     return Report(results, round(time.perf_counter() - t0, 3), kernel)
 
 
