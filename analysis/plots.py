@@ -142,28 +142,45 @@ def _saved_dpi() -> float:
     return float(matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi)
 
 
-def _renderers():
-    """Renderers at the screen's and the saved file's resolution: hinting makes text a few per cent wider at
-    some, so a width is taken as the wider of the two, and text fitted to it fits in the notebook and the PNG."""
+def _dpis() -> list[float]:
+    """The screen's and the saved file's resolution: hinting makes text a few per cent wider at some, so a
+    width is taken as the wider of the two, and text fitted to it fits in the notebook and the PNG."""
+    return sorted({float(matplotlib.rcParams["figure.dpi"]), _saved_dpi()})
+
+
+def _inches(text: str, font) -> float:
+    """The width in inches of the widest line of ``text`` drawn in ``font``, at the wider of :func:`_dpis`."""
+    from matplotlib.font_manager import findfont
+
+    rc = matplotlib.rcParams
+    face = (findfont(font), font.get_size_in_points(), rc["text.hinting"], rc["text.hinting_factor"],
+            rc["text.kerning_factor"])
+    return max(_line_inches(line or " ", dpi, face) for dpi in _dpis() for line in str(text).split("\n"))
+
+
+@functools.lru_cache(maxsize=16384)
+def _line_inches(line: str, dpi: float, face: tuple) -> float:
+    """One line's width in inches; ``face`` is everything the width depends on besides the text and resolution
+    (font file, size, hinting), so a width is measured once however often wrapping asks for it."""
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(fname=face[0], size=face[1])
+    return _renderer(dpi).get_text_width_height_descent(line, font, ismath=False)[0] / dpi
+
+
+@functools.lru_cache(maxsize=8)
+def _renderer(dpi: float):
     from matplotlib.backends.backend_agg import RendererAgg
 
-    return [RendererAgg(1, 1, dpi) for dpi in sorted({float(matplotlib.rcParams["figure.dpi"]), _saved_dpi()})]
-
-
-def _inches(text: str, font, renderers=None) -> float:
-    """The width in inches of the widest line of ``text`` drawn in ``font``."""
-    renderers = renderers or _renderers()
-    return max(r.get_text_width_height_descent(line or " ", font, ismath=False)[0] / r.dpi
-               for r in renderers for line in str(text).split("\n"))
+    return RendererAgg(1, 1, dpi)
 
 
 def _fill_to_width(text: str, width_in: float, font) -> str:
     """``text`` wrapped, word by word, into lines no wider than ``width_in`` inches as drawn in ``font``
     (measured, so that it fits the width it has whatever the letters)."""
-    renderers = _renderers()
     lines: list[str] = []
     for word in str(text).split():
-        if lines and _inches(f"{lines[-1]} {word}", font, renderers) <= width_in:
+        if lines and _inches(f"{lines[-1]} {word}", font) <= width_in:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)

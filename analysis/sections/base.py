@@ -56,6 +56,7 @@ class Chapter:
     index: DataIndex = field(init=False, repr=False)
     shown: int = field(default=0, init=False)
     _labels: Labels | None = field(default=None, init=False, repr=False)
+    _names: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         self.index = DataIndex(self.data)
@@ -123,32 +124,40 @@ class Chapter:
         return self.findings.save()
 
     # labels from the data's label columns (industries, regions, survey_items, vocabulary)
+    def _name(self, table: str, keys: tuple, column: str, default):
+        """The ``column`` of the first row of ``table`` whose key columns equal ``keys``, else ``default``.
+
+        Each table's {keys: label} is built once per chapter: filtering the table for every label
+        a notebook writes (some 1,600 in a run) cost more than the rest of the lookups together."""
+        names = self._names.get((table, column))
+        if names is None:
+            frame = self.data[table]
+            key_columns = {"industries": ["industry_id"], "regions": ["region_id"],
+                           "survey_items": ["question", "item_id"], "vocabulary": ["vocabulary", "term_id"]}[table]
+            names = {}
+            for row in zip(*(frame[k].tolist() for k in key_columns), frame[column].tolist()):
+                names.setdefault(row[:-1], row[-1])
+            self._names[(table, column)] = names
+        return str(names[keys]) if keys in names else default
+
     def industry(self, industry_id: str, short: bool = True) -> str:
         ind = self.data["industries"]
         col = "label_short" if short and "label_short" in ind.columns else "label_en"
-        hit = ind.loc[ind["industry_id"] == industry_id, col]
-        return str(hit.iloc[0]) if len(hit) else industry_id
+        return self._name("industries", (industry_id,), col, industry_id)
 
     def term(self, vocabulary: str, term_id: str, printed=None) -> str:
         """The English name of an id of one vocabulary (firm-group, location, size-class, response, ...);
         where the vocabulary has none, ``printed`` (the source's own label) if given, else the id in words."""
-        voc = self.data.get("vocabulary")
-        if voc is None or term_id is None or pd.isna(term_id):
+        if self.data.get("vocabulary") is None or term_id is None or pd.isna(term_id):
             return "" if term_id is None or pd.isna(term_id) else str(term_id)
-        hit = voc.loc[(voc["vocabulary"] == vocabulary) & (voc["term_id"] == term_id), "label_en"]
-        if len(hit):
-            return str(hit.iloc[0])
-        return printed if isinstance(printed, str) and printed else str(term_id).replace("-", " ")
+        fallback = printed if isinstance(printed, str) and printed else str(term_id).replace("-", " ")
+        return self._name("vocabulary", (vocabulary, term_id), "label_en", fallback)
 
     def area(self, area_id: str) -> str:
-        reg = self.data["regions"]
-        hit = reg.loc[reg["region_id"] == area_id, "name"]
-        return str(hit.iloc[0]) if len(hit) else area_id
+        return self._name("regions", (area_id,), "name", area_id)
 
     def item(self, question: str, item_id: str) -> str:
-        items = self.data["survey_items"]
-        hit = items.loc[(items["question"] == question) & (items["item_id"] == item_id), "label_en"]
-        return str(hit.iloc[0]) if len(hit) else item_id.replace("-", " ")
+        return self._name("survey_items", (question, item_id), "label_en", item_id.replace("-", " "))
 
 
 @dataclass
