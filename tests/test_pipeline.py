@@ -340,6 +340,26 @@ def test_fork_and_stock_kernels_give_identical_outputs(tmp_path):
     assert differ == []
 
 
+def test_forked_kernels_have_what_a_kernels_own_imports_set_in_its_environment(tmp_path):
+    """A stock kernel's start-up imports debugpy, which sets PYDEVD_USE_FRAME_EVAL; the template imports it
+    before forking, and each child, whose environment is the launcher's, sets it again."""
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    _tiny_notebooks(folder, 1)
+    nb = nbformat.read(folder / "tiny-00.ipynb", as_version=4)
+    nb.cells[-1].source = 'import os\nprint(os.environ.get("PYDEVD_USE_FRAME_EVAL"))'
+    nbformat.write(nb, folder / "tiny-00.ipynb")
+    printed = {}
+    for fork in (True, False):
+        project = make_project(tmp_path / str(fork), regions=("r-a",), notebooks_dir=folder)
+        report = run(project, jobs=1, progress=False, fork=fork)
+        assert not report.failed and report.kernel == ("fork" if fork else "stock")
+        out = json.loads((Path(project.outputs_dir) / "r-a" / "tiny-00.ipynb").read_text())
+        printed[fork] = "".join(out["cells"][-1]["outputs"][0]["text"])
+    assert printed[True] == printed[False] == "NO\n"
+
+
 def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
     distributed = pytest.importorskip("distributed")
     trees = {}

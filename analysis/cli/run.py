@@ -9,7 +9,7 @@ from analysis import config
 from analysis.cli.registry import command
 
 
-@command("run", "execute the notebooks for every region (parallel, cached); cross-region notebooks run last, "
+@command("run", "execute the notebooks for every region (parallel, cached); cross-region notebooks run too "
                 "when no --region is given or when named with --notebook")
 def run_command(args: argparse.Namespace) -> int:
     from analysis.pipeline import Project, run, write_environment

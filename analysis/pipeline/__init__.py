@@ -1,7 +1,9 @@
 """Run the parameterized notebooks for every region: papermill runs, cache, parallel execution.
 
 One *pair* is a notebook and the region it runs for; a cross-region notebook is one
-pair with the pseudo-region ``cross-region`` and runs after the region pairs it reads.
+pair with the pseudo-region ``cross-region``; one that reads the region findings runs after
+the region pairs, one that reads only data (``reads_region_findings: false`` in its metadata)
+beside them, first.
 :func:`run` goes in a straight line, one module per step:
 
 1. :mod:`~analysis.pipeline.notebooks` finds the notebooks and reads their metadata and
@@ -20,7 +22,7 @@ pair with the pseudo-region ``cross-region`` and runs after the region pairs it 
    ``os.replace``, so a killed run leaves every file either the previous version or the
    new one, never half of either.
 4. Per region, ``findings/*.json`` are merged into ``findings.json``; cross-region
-   notebooks run last (:mod:`~analysis.pipeline.runner`).
+   notebooks that read them run last (:mod:`~analysis.pipeline.runner`).
 
 Everything that depends on the repository layout comes in through
 :class:`~analysis.pipeline.planning.Project`, so the tests and the benchmark's synthetic

@@ -57,6 +57,8 @@ PRELOAD = (
     # imported inside functions (so that `import analysis` stays light) but used by every run's notebooks
     "networkx", "great_tables", "markdown_it", "statsmodels.stats.proportion", "PIL.PngImagePlugin",
     "matplotlib.backends.backend_agg", "matplotlib.patches", "matplotlib.ticker", "xml.etree.ElementTree",
+    # what IPKernelApp.initialize imports in every kernel (its debugger alone, with debugpy, is 0.07 s)
+    "ipykernel.debugger", "IPython.core.history", "sqlite3", "tornado.queues", "pdb",
 )
 
 
@@ -252,9 +254,15 @@ class Template:
         self.log.close()
 
 
+# Variables the preloaded modules set in os.environ when imported (debugpy sets PYDEVD_USE_FRAME_EVAL):
+# a stock kernel has them, having imported the same modules, so every child sets them again.
+_IMPORT_ENV: dict[str, str] = {}
+
+
 def _preload() -> list[str]:
     import importlib
 
+    before = dict(os.environ)
     failed = []
     extra = [m for m in os.environ.pop("ANALYSIS_PRELOAD", "").split(",") if m]
     for name in dict.fromkeys([*PRELOAD, *extra]):
@@ -269,6 +277,7 @@ def _preload() -> list[str]:
         from matplotlib import font_manager
 
         font_manager.findfont("DejaVu Sans")
+    _IMPORT_ENV.update({k: v for k, v in os.environ.items() if before.get(k) != v})
     return failed
 
 
@@ -351,6 +360,8 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        for key, value in _IMPORT_ENV.items():  # as the imports would have set them (only where unset)
+            os.environ.setdefault(key, value)
         os.environ["MPLBACKEND"] = INLINE_BACKEND
         # The kernel's parent is the template; ipykernel exits when it goes away.
         os.environ["JPY_PARENT_PID"] = str(os.getppid())
