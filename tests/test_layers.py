@@ -149,6 +149,17 @@ def test_the_kernel_launcher_and_the_command_line_start_without_the_scientific_s
     assert done.stdout.strip() == "[]"
 
 
+def test_the_kernel_launcher_is_a_script_of_the_standard_library_alone():
+    """It runs as ``python -I -S launcher.py`` for every kernel: no site-packages, not even the package."""
+    path = PROJ_ROOT / "analysis" / "pipeline" / "launcher.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+    done = subprocess.run([sys.executable, "-I", "-S", str(path)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stderr.startswith("usage: python -I -S launcher.py")
+
+
 # What a figure is drawn from must be one call of an analysis.plots helper: its PNG is kept under a key
 # of that call (analysis.plots.save_figure), so a section that drew on a figure itself would be shown a
 # kept figure without its own strokes.

@@ -30,7 +30,7 @@ from analysis.pipeline.publish import STAGING, cell_seconds, neutralise, publish
 
 def worker_init() -> None:
     """Initializer of a pool worker: die with the orchestrator, skip a slow import, stop kernels at exit."""
-    from analysis.pipeline.kernels import die_with_parent
+    from analysis.pipeline.launcher import die_with_parent
 
     die_with_parent()
     # jsonschema imports rfc3987_syntax (1.1 s) for format checks nbformat never uses.
