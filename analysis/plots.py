@@ -382,10 +382,12 @@ def _save_laid_out(fig, path) -> None:
 
     ``savefig`` on a figure with a layout engine draws it twice: once for the layout (without
     painting), once to paint. Here the labels are fitted between passes of the layout engine alone,
-    at the saved resolution, one more pass follows the last fitting (a layout is better settled
-    after two passes), and the figure is painted once, with the engine set aside so that painting
-    does not lay it out again. A figure placed by hand (no engine, or a placeholder), or a theme
-    whose saving does more than paint (a tight bounding box, other colours), is saved by ``savefig``.
+    at the saved resolution, and the figure is painted once, with the engine set aside so that
+    painting does not lay it out again. One pass after the last fitting is enough: over the 93
+    figures of a run, another pass moved an axes by 0.1 px (median), 0.26 px at most, except in
+    one whose outside legend makes constrained layout alternate between two states (1.7 px, either
+    way). A figure placed by hand (no engine, or a placeholder), or a theme whose saving does more
+    than paint (a tight bounding box, other colours), is saved by ``savefig``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
@@ -401,7 +403,6 @@ def _save_laid_out(fig, path) -> None:
             fig.savefig(path, format="png", metadata={"Software": None}, pil_kwargs=PNG_OPTIONS)
             return
         _fit_labels(fig, lambda: engine.execute(fig))
-        engine.execute(fig)
         fig.set_layout_engine("none")
         painter = canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         painter.print_png(path, metadata={"Software": None}, pil_kwargs=PNG_OPTIONS)
