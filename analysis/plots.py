@@ -236,7 +236,7 @@ def _thin_log_ticks(ax, renderer) -> bool:
         return False
     ax.xaxis.get_tightbbox(renderer)  # the ticks and their labels where the axis now is (a layout pass moved it)
     labels = _tick_extents(ax.xaxis, renderer)
-    gap = TICK_GAP * renderer.dpi * 1.5  # measured at the screen's resolution: a margin for the saved one
+    gap = TICK_GAP * renderer.dpi * 1.5  # half as much again as layout_problems asks: a margin
     if all(b2.x0 - b1.x1 >= gap for (_, b1), (_, b2) in zip(labels, labels[1:])):
         return False
     at = {round(float(t.get_position()[0]), 9): box for t, box in labels}

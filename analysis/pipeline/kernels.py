@@ -40,7 +40,6 @@ from analysis.config import KERNEL_NAME, PROJ_ROOT
 from analysis.errors import ExternalError
 from analysis.files import atomic_write_text
 from analysis.pipeline import launcher
-from analysis.pipeline.launcher import die_with_parent
 
 DISPLAY_NAME = "Python (tech-towns)"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -295,7 +294,7 @@ def serve_template(socket_path: str) -> None:
     import select
 
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    die_with_parent()
+    launcher.die_with_parent()
     parent = os.getppid()
     if os.path.exists(socket_path):
         os.unlink(socket_path)

@@ -100,10 +100,10 @@ def _next_kernel(task: dict):
     key = (task["cwd"], task["jupyter_dir"], json.dumps(task["env"], sort_keys=True))
     km = _READY.pop(key, None)
     if km is not None and not run_sync(km.is_alive)():
-        _stop_kernel(km, now=True)
+        _stop_kernel(km)
         km = None
     for stale in list(_READY):  # another run's kernel (a long-lived Dask worker)
-        _stop_kernel(_READY.pop(stale), now=True)
+        _stop_kernel(_READY.pop(stale))
     if km is None:
         km = _start_kernel(task["cwd"])
     # Only beside the orchestrator: its template (and these kernels) end with the run. A
@@ -114,17 +114,17 @@ def _next_kernel(task: dict):
     return km
 
 
-def _stop_kernel(km, now: bool = False) -> None:
+def _stop_kernel(km) -> None:
+    """Stop a kernel for good: each serves one notebook, so it is killed, not asked to shut down."""
     from jupyter_core.utils import run_sync
 
     for kc in getattr(km, "clients", []):
         with contextlib.suppress(Exception):
             kc.stop_channels()
-    if now:
-        _kill_now(km)
+    _kill_now(km)
     with contextlib.suppress(Exception):
         if run_sync(km.is_alive)():
-            run_sync(km.shutdown_kernel)(now=now)
+            run_sync(km.shutdown_kernel)(now=True)
     with contextlib.suppress(Exception):
         run_sync(km.cleanup_resources)()
 
@@ -150,7 +150,7 @@ def _kill_now(km) -> None:
 
 def _stop_ready_kernels() -> None:
     while _READY:
-        _stop_kernel(_READY.popitem()[1], now=True)
+        _stop_kernel(_READY.popitem()[1])
 
 
 def execute_pair(task: dict) -> dict:
@@ -209,7 +209,7 @@ def _execute_pair(task: dict, t0: float) -> dict:
         error = _timed_out(exc, task.get("timeout")) or describe(exc)
     finally:
         if km is not None:
-            _stop_kernel(km, now=True)  # nbclient leaves a kernel it did not start running
+            _stop_kernel(km)  # nbclient leaves a kernel it did not start running
     source = json.loads(Path(task["input"]).read_text(encoding="utf-8"))
     try:
         nb = json.loads(staged_nb.read_text(encoding="utf-8"))

@@ -45,6 +45,11 @@ SECTION_TITLES = {
 # ---------------------------------------------------------------- chapters
 
 
+# the key columns of each table a chapter takes labels from (Chapter._name)
+NAME_KEYS = {"industries": ("industry_id",), "regions": ("region_id",), "survey_items": ("question", "item_id"),
+             "vocabulary": ("vocabulary", "term_id")}
+
+
 @dataclass
 class Chapter:
     """What every notebook chapter does with its results: say, show and save tables and figures, record findings."""
@@ -132,10 +137,8 @@ class Chapter:
         names = self._names.get((table, column))
         if names is None:
             frame = self.data[table]
-            key_columns = {"industries": ["industry_id"], "regions": ["region_id"],
-                           "survey_items": ["question", "item_id"], "vocabulary": ["vocabulary", "term_id"]}[table]
             names = {}
-            for row in zip(*(frame[k].tolist() for k in key_columns), frame[column].tolist()):
+            for row in zip(*(frame[k].tolist() for k in NAME_KEYS[table]), frame[column].tolist()):
                 names.setdefault(row[:-1], row[-1])
             self._names[(table, column)] = names
         return str(names[keys]) if keys in names else default
