@@ -396,6 +396,8 @@ def test_a_cell_has_a_default_time_limit_on_run_and_verify(monkeypatch):
     parser = cli.build_parser()
     assert parser.parse_args(["run"]).timeout == CELL_TIMEOUT == 600
     assert parser.parse_args(["verify", "--timeout", "30"]).timeout == 30
+    assert parser.parse_args(["run", "--timeout", "none"]).timeout is None  # no limit
+    assert parser.parse_args(["verify", "--timeout", "None"]).timeout is None
     import analysis.verify
 
     seen = {}
@@ -472,6 +474,13 @@ def test_any_run_removes_what_killed_runs_left_even_with_nothing_to_do(tmp_path,
 
 
 # --------------------------------------------------------------------------- 7. flags checked first
+
+
+def test_a_timeout_that_is_neither_seconds_nor_none_is_one_line_naming_it(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.build_parser().parse_args(["run", "--timeout", "soon"])
+    assert stop.value.code == 2
+    assert "argument --timeout: invalid seconds value: 'soon'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -45,8 +45,14 @@ def add_timeout_argument(p: argparse.ArgumentParser) -> None:
     """``--timeout``, shared by run and verify."""
     from analysis.pipeline.limits import CELL_TIMEOUT
 
-    p.add_argument("--timeout", type=float, default=CELL_TIMEOUT, metavar="SECONDS",
-                   help=f"seconds a cell may run before its notebook fails (default: {CELL_TIMEOUT})")
+    p.add_argument("--timeout", type=seconds, default=CELL_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds a cell may run before its notebook fails (default: {CELL_TIMEOUT}; "
+                        "'none': no limit, for a cell that is meant to run long)")
+
+
+def seconds(text: str) -> float | None:
+    """A ``--timeout`` value: a number of seconds, or ``none`` for no limit (argparse names a bad one)."""
+    return None if text.strip().lower() == "none" else float(text)
 
 
 @command("list", "regions, notebooks, and which sections have data")
