@@ -490,14 +490,15 @@ def main(argv: list[str] | None = None) -> int:
         res["baseline"] = None if args.no_baseline else baseline(setup, work / "jupyter")
         if res["baseline"]:
             print(f"  (a) baseline {res['baseline']['seconds']:.1f} s", flush=True)
+        repeats = 1 if args.quick else 3
         colds = []
-        for _ in range(1 if args.quick else 3):  # a 20 s run is more exposed to the machine's noise than the loop
+        for _ in range(repeats):  # a 20 s run is more exposed to the machine's noise than the loop
             shutil.rmtree(setup.outputs, ignore_errors=True)
             colds.append(pipeline_run(setup))
             print(f"  (b) cold {colds[-1]['seconds']:.1f} s", flush=True)
         res["cold"] = sorted(colds, key=lambda r: r["seconds"])[len(colds) // 2]  # the median run
         res["cold_runs"] = [r["seconds"] for r in colds]
-        res["warm"] = min((pipeline_run(setup) for _ in range(1 if args.quick else 3)), key=lambda r: r["seconds"])
+        res["warm"] = min((pipeline_run(setup) for _ in range(repeats)), key=lambda r: r["seconds"])
         print(f"  (c) warm {res['warm']['seconds']:.2f} s", flush=True)
         before = _keys(setup.outputs)
         res["changed_region"] = setup.change_one_region()
